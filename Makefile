@@ -1,0 +1,28 @@
+# Two entry points (see README): `make run` sets up and runs the default pipeline offline; `make test` sets up and runs the tests.
+PY      ?= python3
+VENV    ?= .venv
+BIN      = $(VENV)/bin
+EXTRAS  ?= test
+# llama.cpp's native build (AVX-512/AMX) segfaults in decode on some CPUs: build portable AVX2 code.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+
+.PHONY: setup run test bench clean
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[$(EXTRAS)]'
+	touch $@
+
+run: setup
+	$(BIN)/dvc repro
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/callforge bench
+
+clean:
+	rm -rf data metrics/*.json .cache mlflow.db mlruns

@@ -1,0 +1,189 @@
+"""A real OpenAI-compatible HTTP server on 127.0.0.1 with a scriptable responder and injected faults.
+
+For tests, benchmarks and demos of the `llm=compatible` path without a model. It does not pretend to
+be a model: a *responder* (a function of the request body) decides each answer, or a fault.
+
+    with TestServer(lambda req: '{"ok": true}') as srv:
+        ... llm.base_url = srv.base_url ...
+        srv.calls  # requests answered so far
+
+A responder returns a str (the message content), a list of str (one per choice, for n > 1), or a
+Fault: Fault(status=429, retry_after=1), Fault(status=500), Fault(sleep=5) (then answers normally,
+too late for a short client timeout), Fault(malformed=True), Fault(drop=True), Fault(truncate=True).
+`FaultPlan` injects faults at configured rates, deterministically per request body.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+
+
+@dataclass
+class Fault:
+    status: int | None = None
+    retry_after: float | None = None
+    sleep: float = 0.0
+    malformed: bool = False
+    drop: bool = False
+    truncate: bool = False
+    then: object = None      # what to answer after sleeping / with truncate
+
+
+class FaultPlan:
+    """Wrap a responder: each request draws a fault kind at the configured rates. The draw hashes the
+    request body plus how many times that body was seen, so a retry can succeed and a run is repeatable."""
+
+    KINDS = ("rate_limit", "server_error", "timeout", "drop", "malformed", "truncated", "schema_invalid")
+
+    def __init__(self, responder: Callable, rates: dict[str, float], timeout_sleep: float = 3.0,
+                 invalid_answer: str = '{"unexpected": "shape"}'):
+        unknown = set(rates) - set(self.KINDS)
+        if unknown:
+            raise ValueError(f"unknown fault kinds {sorted(unknown)}")
+        self.responder, self.rates, self.timeout_sleep, self.invalid_answer = responder, rates, timeout_sleep, invalid_answer
+        self.seen: dict[str, int] = {}
+        self.injected: dict[str, int] = {k: 0 for k in self.KINDS}
+        self._lock = threading.Lock()
+
+    def __call__(self, req: dict):
+        body = json.dumps(req, sort_keys=True)
+        with self._lock:
+            k = self.seen[body] = self.seen.get(body, 0) + 1
+        u = int.from_bytes(hashlib.sha256(f"{k}:{body}".encode()).digest()[:8], "big") / 2**64
+        acc = 0.0
+        for kind in self.KINDS:
+            acc += self.rates.get(kind, 0.0)
+            if u < acc:
+                with self._lock:
+                    self.injected[kind] += 1
+                return self._fault(kind, req)
+        return self.responder(req)
+
+    def _fault(self, kind: str, req: dict):
+        return {"rate_limit": Fault(status=429, retry_after=0.05), "server_error": Fault(status=500),
+                "timeout": Fault(sleep=self.timeout_sleep, then=""), "drop": Fault(drop=True),
+                "malformed": Fault(malformed=True), "truncated": Fault(truncate=True, then=self.responder(req)),
+                "schema_invalid": self.invalid_answer}[kind]
+
+
+def _completion(texts: list[str], model: str, finish: str = "stop") -> dict:
+    return {"id": "cmpl-test", "object": "chat.completion", "created": 0, "model": model,
+            "choices": [{"index": i, "message": {"role": "assistant", "content": t}, "finish_reason": finish}
+                        for i, t in enumerate(texts)],
+            "usage": {"prompt_tokens": 10, "completion_tokens": sum(max(1, len(t) // 4) for t in texts),
+                      "total_tokens": 10 + sum(max(1, len(t) // 4) for t in texts)}}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: "_Server"
+
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+    def _send(self, status: int, body: bytes, headers: dict | None = None):
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path.rstrip("/").endswith("/models"):
+            self._send(200, json.dumps({"object": "list", "data": [{"id": "test-model", "object": "model"}]}).encode())
+        else:
+            self._send(404, b'{"error": {"message": "not found"}}')
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", 0))
+        req = json.loads(self.rfile.read(length) or b"{}")
+        srv = self.server
+        with srv.lock:
+            srv.calls += 1
+            srv.requests.append(req)
+            srv.auth_headers.append(self.headers.get("Authorization", ""))
+        if srv.latency:
+            time.sleep(srv.latency)
+        reply = srv.responder(req)
+        if isinstance(reply, Fault):
+            if reply.sleep:
+                time.sleep(reply.sleep)
+            if reply.drop:
+                self.connection.shutdown(socket.SHUT_RDWR)
+                self.close_connection = True
+                return
+            if reply.status:
+                headers = {"Retry-After": str(reply.retry_after)} if reply.retry_after is not None else {}
+                self._send(reply.status, json.dumps({"error": {"message": f"injected {reply.status}"}}).encode(), headers)
+                return
+            if reply.malformed:
+                self._send(200, b'{"id": "cmpl-test", "choices": [{"message": {"content": "unterminated')
+                return
+            finish = "length" if reply.truncate else "stop"
+            text = reply.then if isinstance(reply.then, str) else ""
+            if reply.truncate:
+                text = text[: max(1, len(text) // 2)]
+            self._send(200, json.dumps(_completion([text], req.get("model", "test"), finish)).encode())
+            return
+        texts = reply if isinstance(reply, list) else [reply] * int(req.get("n") or 1)
+        self._send(200, json.dumps(_completion(texts, req.get("model", "test"))).encode())
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class TestServer:
+    __test__ = False  # not a pytest class
+
+    def __init__(self, responder: Callable, latency: float = 0.0, port: int = 0):
+        self._srv = _Server(("127.0.0.1", port), _Handler)
+        self._srv.responder = responder
+        self._srv.latency = latency
+        self._srv.calls = 0
+        self._srv.requests = []
+        self._srv.auth_headers = []
+        self._srv.lock = threading.Lock()
+        self._thread = threading.Thread(target=self._srv.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._srv.server_address[1]}/v1"
+
+    @property
+    def calls(self) -> int:
+        return self._srv.calls
+
+    @property
+    def requests(self) -> list[dict]:
+        return self._srv.requests
+
+    @property
+    def auth_headers(self) -> list[str]:
+        return self._srv.auth_headers
+
+    def set_responder(self, responder: Callable) -> None:
+        self._srv.responder = responder
+
+    def start(self) -> "TestServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._srv.shutdown()
+        self._srv.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -1,0 +1,120 @@
+"""MLflow tracking: one pipeline execution = one dataset variant = one MLflow run.
+
+Stages of a `dvc repro` are separate processes, so a stage finds its run by the variant's config
+digest (tag `callforge.config_digest`) or creates it. CALLFORGE_MLFLOW_RUN_ID pins a run explicitly
+(used by `callforge build` for sweep children). Every stage logs all metrics/*.json present, so the
+run holds the whole variant even when DVC skipped unchanged upstream stages.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+from callforge.config import as_dict, digest, flatten
+
+DIGEST_TAG = "callforge.config_digest"
+
+
+def tracking_uri(cfg) -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or cfg.tracking.tracking_uri
+
+
+def git_commit() -> str:
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True).stdout.strip()
+        return sha + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+_BAD = re.compile(r"[^A-Za-z0-9_\-. /:]")
+
+
+def metric_items(stats: dict, prefix: str) -> dict[str, float]:
+    """Numeric leaves of a stats dict as MLflow metric names (booleans and strings are not metrics)."""
+    out = {}
+    for k, v in flatten(stats, prefix + ".").items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[_BAD.sub("_", k)[:250]] = float(v)
+    return out
+
+
+class Tracker:
+    def __init__(self, cfg):
+        import mlflow
+        from mlflow.tracking import MlflowClient
+
+        self.enabled = bool(cfg.tracking.enabled)
+        if not self.enabled:
+            return
+        self.mlflow = mlflow
+        self.client = MlflowClient(tracking_uri=tracking_uri(cfg))
+        exp = self.client.get_experiment_by_name(cfg.tracking.experiment)
+        self.experiment_id = exp.experiment_id if exp else self.client.create_experiment(cfg.tracking.experiment)
+        self.run_id = self._find_or_create(cfg)
+
+    def _find_or_create(self, cfg) -> str:
+        pinned = os.environ.get("CALLFORGE_MLFLOW_RUN_ID")
+        if pinned:
+            return pinned
+        d = digest(cfg)
+        found = self.client.search_runs([self.experiment_id], filter_string=f"tags.`{DIGEST_TAG}` = '{d}'",
+                                        order_by=["attributes.start_time DESC"], max_results=1)
+        if found:
+            return found[0].info.run_id
+        tags = {DIGEST_TAG: d}
+        if os.environ.get("CALLFORGE_PARENT_RUN_ID"):
+            tags["mlflow.parentRunId"] = os.environ["CALLFORGE_PARENT_RUN_ID"]
+        run = self.client.create_run(self.experiment_id, run_name=cfg.run_name or f"variant-{d[:8]}", tags=tags)
+        return run.info.run_id
+
+    def log_config(self, cfg) -> None:
+        if not self.enabled:
+            return
+        from mlflow.entities import Param, RunTag
+
+        params = [Param(k, json.dumps(v) if not isinstance(v, str) else v) for k, v in flatten(as_dict(cfg)).items()]
+        existing = self.client.get_run(self.run_id).data.params
+        params = [p for p in params if p.key not in existing]
+        for i in range(0, len(params), 100):
+            self.client.log_batch(self.run_id, params=params[i:i + 100])
+        tags = [RunTag("git_commit", git_commit())]
+        if os.environ.get("DVC_EXP_NAME"):
+            tags.append(RunTag("dvc_exp_name", os.environ["DVC_EXP_NAME"]))
+        self.client.log_batch(self.run_id, tags=tags)
+
+    def log_stage(self, stage: str, stats: dict, outputs: dict[str, str], metrics_dir: Path) -> None:
+        """Stats of this stage and of every upstream stage present; output md5s as tags; metric files as artifacts."""
+        if not self.enabled:
+            return
+        from mlflow.entities import Metric, RunTag
+
+        metrics = metric_items(stats, stage)
+        for f in sorted(metrics_dir.glob("*.json")):
+            if f.stem != stage:
+                try:
+                    metrics.update(metric_items(json.loads(f.read_text()), f.stem))
+                except (ValueError, OSError):
+                    pass
+        items = [Metric(k, v, 0, 0) for k, v in sorted(metrics.items())]
+        for i in range(0, len(items), 1000):
+            self.client.log_batch(self.run_id, metrics=items[i:i + 1000])
+        tags = [RunTag(f"callforge.md5.{stage}.{Path(p).name}", md5) for p, md5 in outputs.items()]
+        if tags:
+            self.client.log_batch(self.run_id, tags=tags)
+        own = metrics_dir / f"{stage}.json"
+        if own.exists():
+            self.client.log_artifact(self.run_id, str(own), artifact_path="metrics")
+
+    def log_artifact(self, path: Path | str, artifact_path: str | None = None) -> None:
+        if self.enabled:
+            self.client.log_artifact(self.run_id, str(path), artifact_path=artifact_path)
+
+    def finish(self, ok: bool) -> None:
+        if self.enabled:
+            self.client.set_terminated(self.run_id, "FINISHED" if ok else "FAILED")
