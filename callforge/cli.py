@@ -44,6 +44,54 @@ def params(overrides: Optional[List[str]] = typer.Argument(None, help="Hydra ove
     typer.echo(f"wrote {out}")
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def build(ctx: typer.Context,
+          until: Optional[str] = typer.Option(None, help="stop after this stage (e.g. split)")):
+    """Build dataset variants with Hydra: `callforge build -m key=a,b other=x,y` (one job per variant).
+
+    Each job gets its own folder, params.yaml, outputs and MLflow run (children of one sweep run);
+    identical upstream work is reused from the content-addressed stage store.
+    """
+    from callforge import build as build_mod
+
+    try:
+        build_mod.main(list(ctx.args), until=until)
+    except ConfigError as e:
+        fail(f"config error: {e}")
+
+
+@app.command()
+def compare(run_ids: Optional[List[str]] = typer.Argument(None, help="MLflow run ids (default: the last sweep)"),
+            sweep: Optional[str] = typer.Option(None, help="parent run id of a sweep"),
+            metric: Optional[List[str]] = typer.Option(None, help="glob of metrics to show (repeatable)"),
+            all_metrics: bool = typer.Option(False, "--all", help="show every metric"),
+            experiment: Optional[str] = typer.Option(None, help="MLflow experiment (default: tracking.experiment)")):
+    """Show dataset variants side by side: params that differ, dataset stats, downstream metrics."""
+    from mlflow.tracking import MlflowClient
+
+    from callforge import compare as cmp
+    from callforge.config import compose, validate
+    from callforge.tracking import tracking_uri
+
+    cfg = validate(compose([]))
+    client = MlflowClient(tracking_uri=tracking_uri(cfg))
+    try:
+        runs = cmp.find_runs(client, experiment or cfg.tracking.experiment, sweep, run_ids, last_sweep=not run_ids)
+    except ValueError as e:
+        fail(str(e), 1)
+    if not runs:
+        fail("no runs to compare", 1)
+    typer.echo(cmp.render(cmp.table(runs, metric, all_metrics)))
+
+
+@app.command("check-calls")
+def check_calls(file: str = typer.Argument(..., help="JSON lines {id, tools, calls}; - reads stdin")):
+    """Check calls against their tools (executability rules only); one JSON line {id, ok, reasons} per input."""
+    from callforge.executability import check_calls_command
+
+    raise typer.Exit(check_calls_command(file))
+
+
 def main():  # pragma: no cover - console entry
     app()
 

@@ -33,6 +33,21 @@ def project_root(start: Path | None = None) -> Path:
     raise ConfigError(f"no conf/config.yaml found in {here} or any parent folder")
 
 
+def shared_path(path: str | Path) -> Path:
+    """Where state shared by all runs of a project lives (MLflow store, response cache).
+
+    Relative paths resolve against the project the user works in. DVC's queue runs each experiment in a
+    temporary copy under <project>/.dvc/tmp/exps/; those runs must log and cache into the original.
+    """
+    path = Path(path)
+    if path.is_absolute():
+        return path
+    cwd = str(Path.cwd())
+    marker = f"{os.sep}.dvc{os.sep}tmp{os.sep}exps{os.sep}"
+    base = cwd.split(marker, 1)[0] if marker in cwd else cwd
+    return Path(base) / path
+
+
 def _one_line(err: Exception) -> str:
     key = getattr(err, "full_key", None)
     lines = [ln.strip() for ln in str(err).strip().splitlines() if ln.strip()] or [type(err).__name__]

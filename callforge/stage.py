@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterable
 
 from callforge import io, records
-from callforge.config import ConfigError, load_params
+from callforge.config import ConfigError, load_params, shared_path
 
 METRICS_DIR = Path("metrics")
 
@@ -43,7 +43,8 @@ class StageRun:
     def gateway(self):
         if self._gateway is None:
             from callforge.gateway import Gateway
-            self._gateway = Gateway(self.cfg.llm, stage=self.name, cache_dir=self.cfg.cache_dir, seed=self.cfg.seed)
+            self._gateway = Gateway(self.cfg.llm, stage=self.name, cache_dir=shared_path(self.cfg.cache_dir),
+                                    seed=self.cfg.seed)
         return self._gateway
 
     def provenance(self, prompt_version: str) -> dict:

@@ -13,13 +13,16 @@ import re
 import subprocess
 from pathlib import Path
 
-from callforge.config import as_dict, digest, flatten
+from callforge.config import as_dict, digest, flatten, shared_path
 
 DIGEST_TAG = "callforge.config_digest"
 
 
 def tracking_uri(cfg) -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or cfg.tracking.tracking_uri
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or cfg.tracking.tracking_uri
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):   # relative file: the project's store
+        uri = f"sqlite:///{shared_path(uri[len('sqlite:///'):])}"
+    return uri
 
 
 def git_commit() -> str:
@@ -44,29 +47,45 @@ def metric_items(stats: dict, prefix: str) -> dict[str, float]:
     return out
 
 
-class Tracker:
-    def __init__(self, cfg):
-        import mlflow
-        from mlflow.tracking import MlflowClient
+def dataset_input(stage: str, path: str, md5: str):
+    """An output as an MLflow dataset input; the digest is DVC's md5 (polars' row hash is not stable across versions)."""
+    from mlflow.data.artifact_dataset_sources import LocalArtifactDatasetSource
+    from mlflow.data.meta_dataset import MetaDataset
+    from mlflow.entities import DatasetInput, InputTag
 
+    ds = MetaDataset(source=LocalArtifactDatasetSource(Path(path).resolve().as_uri()), name=f"{stage}/{Path(path).name}",
+                     digest=md5[:36])
+    return DatasetInput(ds._to_mlflow_entity(), [InputTag("mlflow.data.context", stage)])
+
+
+class Tracker:
+    def __init__(self, cfg, fresh: bool = False, sweep: bool = False):
+        """fresh: always start a new run (a build job); sweep: the parent run of a multirun."""
         self.enabled = bool(cfg.tracking.enabled)
+        self.run_id = self.experiment_id = None
         if not self.enabled:
             return
-        self.mlflow = mlflow
-        self.client = MlflowClient(tracking_uri=tracking_uri(cfg))
+        from mlflow.tracking import MlflowClient
+
+        self.uri = tracking_uri(cfg)
+        self.client = MlflowClient(tracking_uri=self.uri)
         exp = self.client.get_experiment_by_name(cfg.tracking.experiment)
         self.experiment_id = exp.experiment_id if exp else self.client.create_experiment(cfg.tracking.experiment)
-        self.run_id = self._find_or_create(cfg)
+        self.run_id = self._find_or_create(cfg, fresh, sweep)
 
-    def _find_or_create(self, cfg) -> str:
+    def _find_or_create(self, cfg, fresh: bool, sweep: bool) -> str:
         pinned = os.environ.get("CALLFORGE_MLFLOW_RUN_ID")
-        if pinned:
+        if pinned and not fresh:
             return pinned
         d = digest(cfg)
-        found = self.client.search_runs([self.experiment_id], filter_string=f"tags.`{DIGEST_TAG}` = '{d}'",
-                                        order_by=["attributes.start_time DESC"], max_results=1)
-        if found:
-            return found[0].info.run_id
+        if sweep:
+            return self.client.create_run(self.experiment_id, run_name=cfg.run_name or "sweep",
+                                          tags={"callforge.sweep": "true", "git_commit": git_commit()}).info.run_id
+        if not fresh:
+            found = self.client.search_runs([self.experiment_id], filter_string=f"tags.`{DIGEST_TAG}` = '{d}'",
+                                            order_by=["attributes.start_time DESC"], max_results=1)
+            if found:
+                return found[0].info.run_id
         tags = {DIGEST_TAG: d}
         if os.environ.get("CALLFORGE_PARENT_RUN_ID"):
             tags["mlflow.parentRunId"] = os.environ["CALLFORGE_PARENT_RUN_ID"]
@@ -83,6 +102,8 @@ class Tracker:
         params = [p for p in params if p.key not in existing]
         for i in range(0, len(params), 100):
             self.client.log_batch(self.run_id, params=params[i:i + 100])
+        from omegaconf import OmegaConf
+        self.client.log_text(self.run_id, OmegaConf.to_yaml(cfg, resolve=True), "config/params.yaml")
         tags = [RunTag("git_commit", git_commit())]
         if os.environ.get("DVC_EXP_NAME"):
             tags.append(RunTag("dvc_exp_name", os.environ["DVC_EXP_NAME"]))
@@ -107,6 +128,7 @@ class Tracker:
         tags = [RunTag(f"callforge.md5.{stage}.{Path(p).name}", md5) for p, md5 in outputs.items()]
         if tags:
             self.client.log_batch(self.run_id, tags=tags)
+            self.client.log_inputs(self.run_id, [dataset_input(stage, p, md5) for p, md5 in outputs.items()])
         own = metrics_dir / f"{stage}.json"
         if own.exists():
             self.client.log_artifact(self.run_id, str(own), artifact_path="metrics")
