@@ -3,6 +3,8 @@ PY      ?= python3
 VENV    ?= .venv
 BIN      = $(VENV)/bin
 EXTRAS  ?= test
+# dvc.yaml's `python stages/...` must find the venv's python: put it first on PATH for every recipe.
+export PATH := $(abspath $(BIN)):$(PATH)
 # llama.cpp's native build (AVX-512/AMX) segfaults in decode on some CPUs: build portable AVX2 code.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 

@@ -92,6 +92,51 @@ def check_calls(file: str = typer.Argument(..., help="JSON lines {id, tools, cal
     raise typer.Exit(check_calls_command(file))
 
 
+@app.command()
+def bench(names: Optional[List[str]] = typer.Argument(None, help="bench modules, e.g. bench_gateway (default: all)")):
+    """Run bench/bench_*.py, each in its own process, merging figures into metrics/bench.json."""
+    import subprocess
+    from pathlib import Path
+
+    from callforge.config import project_root
+
+    try:
+        root = project_root()
+    except ConfigError as e:
+        fail(str(e))
+    found = sorted(p.stem for p in (root / "bench").glob("bench_*.py"))
+    chosen = [n if n.startswith("bench_") else f"bench_{n}" for n in names] if names else found
+    unknown = sorted(set(chosen) - set(found))
+    if unknown:
+        fail(f"no such bench: {', '.join(unknown)} (have: {', '.join(found)})")
+    failed = []
+    for name in chosen:
+        typer.echo(f"bench {name} ...", err=True)
+        proc = subprocess.run([sys.executable, str(Path(root, "bench", "common.py")), name], cwd=root)
+        if proc.returncode != 0:
+            failed.append(name)
+    typer.echo(f"wrote {Path('metrics', 'bench.json')}" + (f"; failed: {', '.join(failed)}" if failed else ""))
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def shards(stage: str = typer.Argument(..., help="a stage of dvc.yaml that supports sharding (e.g. dialogs, verify)"),
+           count: int = typer.Option(..., "--count", "-n", min=1, help="number of shards"),
+           engine: str = typer.Option("local", help="local | submitit | ray"),
+           workers: Optional[int] = typer.Option(None, help="engine=local: processes at once"),
+           cluster: Optional[str] = typer.Option(None, help="engine=submitit: slurm | local | debug (default: auto)")):
+    """Run one stage as COUNT shards on an engine and merge them into the stage's outputs."""
+    from pathlib import Path
+
+    from callforge.config import project_root
+    from callforge.shards import run_and_merge
+
+    merged = run_and_merge(stage, count, engine, project_root(), Path.cwd(), workers=workers, submitit_cluster=cluster)
+    for path, md5 in merged.items():
+        typer.echo(f"{path}  md5={md5}")
+
+
 def main():  # pragma: no cover - console entry
     app()
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import fnmatch
 
-HEADLINE = ["*.samples*", "*.total*", "*pass_rate*", "*accuracy*", "*overall*", "*mean*", "*delta*", "*kept*", "*dropped*"]
+HEADLINE = ["*total*", "*samples*", "*pass_rate*", "*accuracy*", "*overall*", "*mean*", "*delta*", "*kept*",
+            "*dropped*", "*removed*"]
 
 
 def find_runs(client, experiment: str, sweep: str | None = None, run_ids: list[str] | None = None,
@@ -16,9 +17,7 @@ def find_runs(client, experiment: str, sweep: str | None = None, run_ids: list[s
     if last_sweep and not sweep:
         sweeps = client.search_runs([exp.experiment_id], "tags.`callforge.sweep` = 'true'",
                                     order_by=["attributes.start_time DESC"], max_results=1)
-        if not sweeps:
-            raise ValueError("no sweep runs found: run `callforge build -m ...` first")
-        sweep = sweeps[0].info.run_id
+        sweep = sweeps[0].info.run_id if sweeps else None   # no sweep yet: compare every variant
     flt = f"tags.`mlflow.parentRunId` = '{sweep}'" if sweep else "tags.`callforge.sweep` != 'true'"
     runs = client.search_runs([exp.experiment_id], flt, order_by=["attributes.start_time ASC"], max_results=200)
     if not sweep:   # plain runs: every variant except sweep parents

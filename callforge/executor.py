@@ -48,9 +48,8 @@ def load_pipeline(root: Path) -> list[StageSpec]:
     stages = []
     for name, s in (spec.get("stages") or {}).items():
         params = []
-        for p in s.get("params") or []:
-            params.extend(p if isinstance(p, str) else [k for v in p.values() for k in v])
-        params = [p for p in params if isinstance(p, str)]
+        for p in s.get("params") or []:   # `- key` or `- params.yaml: [key, ...]`
+            params.extend([p] if isinstance(p, str) else [k for v in p.values() for k in v])
         stages.append(StageSpec(name, s["cmd"], _paths(s.get("deps")), params,
                                 _paths(s.get("outs")) + _paths(s.get("metrics")) + _paths(s.get("plots"))))
     return stages

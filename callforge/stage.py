@@ -27,6 +27,27 @@ def quiet() -> bool:
     return bool(os.environ.get("CI")) or not sys.stderr.isatty()
 
 
+def shard_spec() -> tuple[int, int]:
+    """(index, count) from CALLFORGE_SHARD="i/n"; (0, 1) when the stage runs whole.
+
+    Sharding is how a stage runs, not what it makes, so it lives outside params.yaml: the merged
+    shards equal the unsharded output byte for byte (see callforge/shards.py)."""
+    raw = os.environ.get("CALLFORGE_SHARD")
+    if not raw:
+        return 0, 1
+    try:
+        i, n = (int(x) for x in raw.split("/"))
+        assert 0 <= i < n
+    except (ValueError, AssertionError):
+        raise SystemExit(f"CALLFORGE_SHARD={raw!r}: expected i/n with 0 <= i < n") from None
+    return i, n
+
+
+def shard_path(path: Path | str, index: int, count: int) -> Path:
+    path = Path(path)
+    return path.with_name(f"{path.stem}.shard-{index:04d}-of-{count:04d}{path.suffix}")
+
+
 class StageRun:
     def __init__(self, name: str, cfg):
         self.name = name
@@ -34,6 +55,25 @@ class StageRun:
         self.stats: dict = {}
         self.outputs: dict[str, str] = {}   # path -> md5, for MLflow tags
         self._gateway = None
+        self.shard_index, self.shard_count = shard_spec()
+        self._shard_aware = False
+
+    @property
+    def sharded(self) -> bool:
+        return self.shard_count > 1
+
+    def shard_range(self, n_items: int) -> range:
+        """This shard's contiguous block of item indices (all of them when not sharded).
+        Contiguous blocks make the merge a plain concatenation in shard order."""
+        self._shard_aware = True
+        i, n = self.shard_index, self.shard_count
+        return range(n_items * i // n, n_items * (i + 1) // n)
+
+    def out_path(self, path) -> Path:
+        """Where an output goes: itself, or its shard file when sharded."""
+        if self.sharded and not self._shard_aware:
+            raise RuntimeError(f"stage {self.name} does not support sharding (it never asked for its shard_range)")
+        return shard_path(path, self.shard_index, self.shard_count) if self.sharded else Path(path)
 
     @property
     def offline(self) -> bool:
@@ -56,10 +96,25 @@ class StageRun:
         self.outputs[str(path)] = io.md5_file(path)
 
     def write_jsonl(self, path, rows: Iterable[dict], schema: str | None = None) -> int:
+        """Atomic, schema-checked; a sharded stage writes its shard file instead (merged later)."""
         rows = list(rows)
         if schema:
             records.check(schema, rows)
+        path = self.out_path(path)
         n = io.write_jsonl(path, rows)
+        self._record(path)
+        return n
+
+    def write_jsonl_lines(self, path, lines: Iterable[str]) -> int:
+        """Like write_jsonl, for rows the caller already encoded with io.dumps and checked against
+        their schema (e.g. in worker processes): a large output streams to disk, encoded once."""
+        path = self.out_path(path)
+        n = 0
+        with io.atomic_open(path) as f:
+            for line in lines:
+                f.write(line)
+                f.write("\n")
+                n += 1
         self._record(path)
         return n
 
@@ -82,7 +137,7 @@ class StageRun:
             self.stats["llm"] = self._gateway.usage()
             self._gateway.close()
         self.stats["elapsed_s"] = round(elapsed, 3)
-        io.write_json(METRICS_DIR / f"{self.name}.json", self.stats)
+        io.write_json(self.out_path(METRICS_DIR / f"{self.name}.json"), self.stats)
 
 
 @contextmanager
@@ -94,9 +149,10 @@ def stage_run(name: str, params_path: str = "params.yaml"):
         raise SystemExit(2)
     from callforge.tracking import Tracker
 
-    tracker = Tracker(cfg)
-    tracker.log_config(cfg)
     st = StageRun(name, cfg)
+    # Shards do not log: `callforge shards` merges them and logs the whole stage once.
+    tracker = Tracker(cfg) if not st.sharded else Tracker(cfg, disabled=True)
+    tracker.log_config(cfg)
     t0 = time.perf_counter()
     try:
         yield st

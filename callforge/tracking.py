@@ -11,6 +11,7 @@ import json
 import os
 import re
 import subprocess
+import warnings
 from pathlib import Path
 
 from callforge.config import as_dict, digest, flatten, shared_path
@@ -49,19 +50,24 @@ def metric_items(stats: dict, prefix: str) -> dict[str, float]:
 
 def dataset_input(stage: str, path: str, md5: str):
     """An output as an MLflow dataset input; the digest is DVC's md5 (polars' row hash is not stable across versions)."""
-    from mlflow.data.artifact_dataset_sources import LocalArtifactDatasetSource
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
     from mlflow.data.meta_dataset import MetaDataset
     from mlflow.entities import DatasetInput, InputTag
 
-    ds = MetaDataset(source=LocalArtifactDatasetSource(Path(path).resolve().as_uri()), name=f"{stage}/{Path(path).name}",
+    # mlflow registers its local-file source class at run time (not importable by name), once for
+    # the "" and once for the "file" scheme, and warns that the two match
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        source = resolve_dataset_source(Path(path).resolve().as_uri())
+    ds = MetaDataset(source=source, name=f"{stage}/{Path(path).name}",
                      digest=md5[:36])
     return DatasetInput(ds._to_mlflow_entity(), [InputTag("mlflow.data.context", stage)])
 
 
 class Tracker:
-    def __init__(self, cfg, fresh: bool = False, sweep: bool = False):
+    def __init__(self, cfg, fresh: bool = False, sweep: bool = False, disabled: bool = False):
         """fresh: always start a new run (a build job); sweep: the parent run of a multirun."""
-        self.enabled = bool(cfg.tracking.enabled)
+        self.enabled = bool(cfg.tracking.enabled) and not disabled
         self.run_id = self.experiment_id = None
         if not self.enabled:
             return
