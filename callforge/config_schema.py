@@ -8,7 +8,7 @@ Each stage area adds one dataclass here and one field on `Config`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Dict, List, Optional
 
 from omegaconf import MISSING
 
@@ -40,9 +40,253 @@ class TrackingConfig:
 
 
 @dataclass
+class TaxonomyConfig:
+    """The API context tree (stage `taxonomy`)."""
+    source: str = "auto"               # auto: built-in tree under llm=offline, speciation with a model; offline: always built-in
+    root_domains: List[str] = field(default_factory=list)   # model path: primary domains to expand (empty: the built-in tree's)
+    seed_docs: List[str] = field(default_factory=list)      # model path: documents to read domains from (paths)
+    depth: int = 3                     # levels under the root: domain -> sub-domain -> functionality
+    breadth: int = 8                   # children asked for per node
+    max_nodes: int = 2000              # stop expanding past this many nodes
+
+
+@dataclass
+class ApisOperatorsConfig:
+    """Probability that each diversity operator applies to a new API (at least one always does)."""
+    add_functionality: float = 0.35
+    add_parameters: float = 0.4
+    add_constraints: float = 0.4
+    mutate_types: float = 0.4
+    change_returns: float = 0.4
+
+
+@dataclass
+class ApisDedupConfig:
+    enabled: bool = True
+    threshold: float = 0.9             # Jaccard of name+description word-bigram sets
+    num_perm: int = 64
+    bands: int = 16
+    shingle: int = 2
+    max_candidates: int = 64           # exact comparisons per lookup, bounding the cost
+
+
+@dataclass
+class ApisImportConfig:
+    path: str = MISSING
+    format: str = MISSING              # openai | bfcl | openapi
+    domain: Optional[str] = None       # primary domain recorded on the imported APIs
+
+
+@dataclass
+class ApisConfig:
+    """The API pool (stage `apis`)."""
+    pool_size: int = 2000              # APIs to write; imported ones come on top
+    detailed_ratio: float = 0.4        # share of multi-node (detailed) APIs; the rest are single-node (simple)
+    max_nodes: int = 4                 # functionalities in a detailed API's subtree
+    buffer_size: int = 256             # API example buffer
+    batch_size: int = 64               # APIs per round; the buffer refreshes between rounds
+    max_attempts_factor: float = 3.0   # give up after pool_size * this many attempts
+    max_params: int = 16
+    name_pattern: str = r"^[A-Za-z_][A-Za-z0-9_.\- ]{0,63}$"
+    describe_nested: bool = False      # also demand descriptions on nested object properties
+    operators: ApisOperatorsConfig = field(default_factory=ApisOperatorsConfig)
+    dedup: ApisDedupConfig = field(default_factory=ApisDedupConfig)
+    imports: List[ApisImportConfig] = field(default_factory=list)
+
+
+@dataclass
+class VerifyChecksConfig:
+    """Mode of each rule check: reject (a failure drops the sample) | report (counted only) | off."""
+    api_schema: str = "reject"
+    api_fields: str = "reject"
+    executability: str = "reject"
+    message_length: str = "reject"
+    invalid_chars: str = "reject"
+    language: str = "reject"
+    truncation: str = "reject"
+    role_order: str = "reject"
+    call_responses: str = "reject"
+    call_format: str = "reject"
+    labels: str = "reject"
+    grounding: str = "reject"
+
+
+@dataclass
+class VerifyJudgesConfig:
+    """The model layer; each judge can be switched off. Under llm=offline none runs ("not run")."""
+    hallucination: bool = True
+    task_consistency: bool = True
+    response_fidelity: bool = True
+    temperature: float = 0.0
+    max_tokens: int = 512
+    batch: int = 1000                  # samples per gateway batch (bounds memory)
+
+
+@dataclass
+class VerifyConfig:
+    """Dual-layer verification (stage `verify`)."""
+    min_response_chars: int = 1
+    max_response_chars: int = 4000
+    max_message_chars: int = 20000     # user and tool messages
+    mixed_language_min_share: float = 0.2
+    mixed_language_min_words: int = 2
+    mixed_language_any_share_words: int = 6
+    language_match_min_words: int = 3
+    require_param_descriptions: bool = True
+    checks: VerifyChecksConfig = field(default_factory=VerifyChecksConfig)
+    judges: VerifyJudgesConfig = field(default_factory=VerifyJudgesConfig)
+
+
+@dataclass
+class DialogsDistractorsConfig:
+    """Where distractor APIs (offered, not needed) come from: tier weights."""
+    same_subdomain: float = 0.5
+    same_domain: float = 0.4
+    other_domain: float = 0.1
+
+
+@dataclass
+class DialogsSteeringConfig:
+    """Complexity steering: keep samples between lower and upper (scores of `scorer`)."""
+    scorer: str = "heuristic"          # heuristic | complexity (the `scorer` section's backend) | none
+    lower: Optional[float] = None      # null: derived from the calibration set (written by `callforge bounds`)
+    upper: Optional[float] = None
+    max_rounds: int = 2                # regenerations per sample at most
+    step_candidates: int = 2           # candidate APIs added (harder) or removed (simpler) per round
+    calibration_samples: int = 256     # the first N samples, at their drawn knobs, when bounds are null
+    lower_percentile: float = 20.0
+    upper_percentile: float = 80.0
+
+
+@dataclass
+class DialogsConfig:
+    """Dialog generation (stage `dialogs`)."""
+    input: str = "data/apis.jsonl"
+    samples: int = 2000
+    mix: Dict[str, float] = field(default_factory=lambda: {
+        "single": 0.2, "parallel": 0.2, "dependent": 0.15, "non_tool": 0.15, "clarify": 0.15, "multi_turn": 0.15})
+    candidate_weights: List[float] = field(default_factory=lambda: [0.15, 0.25, 0.25, 0.15, 0.1, 0.1])  # P(k APIs), k=1..
+    distractors: DialogsDistractorsConfig = field(default_factory=DialogsDistractorsConfig)
+    parallel_calls: List[int] = field(default_factory=lambda: [2, 3])      # min, max calls in one step
+    turns: List[int] = field(default_factory=lambda: [2, 3])               # min, max user turns (multi_turn)
+    chain_steps: List[int] = field(default_factory=lambda: [2, 3])         # min, max chained calls (dependent)
+    optional_arg_prob: float = 0.35
+    wording_weights: List[float] = field(default_factory=lambda: [0.45, 0.35, 0.2])  # close / paraphrased / far
+    non_tool_kinds: Dict[str, float] = field(default_factory=lambda: {
+        "out_of_scope": 0.6, "arithmetic": 0.25, "capability": 0.15})
+    thinking: bool = True
+    votes: int = 3                     # samples per assistant decision (model path); kept only if they agree
+    max_steps: int = 6                 # assistant steps per user turn (model path)
+    workers: int = 2                   # processes for the offline path (output is identical for any value)
+    batch: int = 500                   # samples per work unit
+    steering: DialogsSteeringConfig = field(default_factory=DialogsSteeringConfig)
+
+
+@dataclass
+class SplitDifficultyConfig:
+    size: Optional[int] = 600          # samples per level (ToolACE: 60,000); null: a third of the scored pool each
+
+
+@dataclass
+class SplitDiversityConfig:
+    cluster_by: str = "domain"         # domain | subdomain (context tree) | embedding (TF-IDF k-means of descriptions)
+    k: int = 30                        # clusters for cluster_by=embedding
+    low: float = 0.2                   # share of the clusters each level draws from (ToolACE: 6 / 14 / 30 of 30)
+    medium: float = 0.467
+    high: float = 1.0
+    size: Optional[int] = 250          # samples per level (ToolACE: ~30,000); null: the most the low level allows
+    kmeans_iters: int = 30
+    vocab_size: int = 2048
+
+
+@dataclass
+class SplitHoldoutConfig:
+    unit: str = "domain"               # api | subdomain | domain: what is held out whole
+    fraction: float = 0.05             # share of the called units held out of training for the eval split
+    min_units: int = 1
+
+
+@dataclass
+class SplitDecontamConfig:
+    eval_set: str = "bfcl"             # bfcl | none
+    bfcl_dir: Optional[str] = None     # folder of BFCL_v*_<category>.json files
+    fetch: bool = False                # else take them from the BFCL fetcher (callforge.bfcl)
+    required: bool = False             # fail instead of warn when the eval set is unavailable
+    categories: List[str] = field(default_factory=list)    # BFCL categories to read; empty: all found
+    ngram: int = 8
+    min_overlap: float = 0.5           # share of an eval question's n-grams found in a request → dropped
+    against_holdout: bool = False      # also check against callforge's own held-out eval requests
+
+
+@dataclass
+class SplitConfig:
+    """Training subsets and the held-out eval split (stage `split`)."""
+    difficulty: SplitDifficultyConfig = field(default_factory=SplitDifficultyConfig)
+    diversity: SplitDiversityConfig = field(default_factory=SplitDiversityConfig)
+    holdout: SplitHoldoutConfig = field(default_factory=SplitHoldoutConfig)
+    decontam: SplitDecontamConfig = field(default_factory=SplitDecontamConfig)
+
+
+@dataclass
+class ExportHfConfig:
+    license: str = "other"             # dataset card licence tag
+    row_group_size: int = 10000
+    compression: str = "zstd"
+
+
+@dataclass
+class ExportConfig:
+    """Trainer formats of every subset, and the eval split in BFCL layout (stage `export`)."""
+    formats: List[str] = field(default_factory=lambda: ["sharegpt", "openai", "xlam", "hf"])
+    validate: bool = True              # check every record against its format's schema while writing
+    hf: ExportHfConfig = field(default_factory=ExportHfConfig)
+
+
+@dataclass
+class ScorerBoundsConfig:
+    """`callforge bounds`: the lower bound from samples the local model already answers correctly.
+    Fallback percentiles are dialogs.steering.lower_percentile / upper_percentile."""
+    judge_samples: int = 200           # samples whose greedy answer is checked (the first N by id order)
+    judge_max_tokens: int = 128
+    correct_quantile: float = 50.0     # lower bound = this quantile of the correctly answered samples' losses
+    min_correct: int = 10              # fewer correct answers than this: percentile fallback
+
+
+@dataclass
+class ScorerConfig:
+    """Complexity scorer (stage `complexity`): H_M = mean NLL of the response tokens under the target."""
+    backend: str = "local"             # local (llama.cpp, extra `local`) | remote (OpenAI-compatible) | heuristic
+    fallback: str = "heuristic"        # backend=local without the extra installed: heuristic | none (fail)
+    chat_format: Optional[str] = None  # gemma | llama3 | chatml; null: from the GGUF (local); required for remote
+    call_format: str = "python"        # how assistant calls are written: python ([f(a=1)]) | json
+    # local
+    model_path: Optional[str] = None   # GGUF file; null: the packaged gemma-3-270m (sha256 checked)
+    model_sha256: Optional[str] = None # checked at load when set (always for the packaged model)
+    n_ctx: int = 8192
+    n_batch: int = 512
+    n_threads: Optional[int] = None    # null: all cores
+    reuse_prefix: bool = True
+    # remote
+    base_url: Optional[str] = None     # http://host:port/v1
+    model: Optional[str] = None
+    api_key_env: Optional[str] = None
+    mode: str = "echo"                 # echo (echo+logprobs) | prompt_logprobs (vLLM extra_body)
+    concurrency: int = 4
+    timeout_s: float = 120.0
+    bounds: ScorerBoundsConfig = field(default_factory=ScorerBoundsConfig)
+
+
+@dataclass
 class Config:
     seed: int = 0
     run_name: Optional[str] = None
     cache_dir: str = ".cache/callforge"
     llm: LLMConfig = field(default_factory=LLMConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    taxonomy: TaxonomyConfig = field(default_factory=TaxonomyConfig)
+    apis: ApisConfig = field(default_factory=ApisConfig)
+    verify: VerifyConfig = field(default_factory=VerifyConfig)
+    dialogs: DialogsConfig = field(default_factory=DialogsConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
+    scorer: ScorerConfig = field(default_factory=ScorerConfig)
