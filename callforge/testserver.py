@@ -9,7 +9,8 @@ be a model: a *responder* (a function of the request body) decides each answer, 
 
 A responder returns a str (the message content), a list of str (one per choice, for n > 1), or a
 Fault: Fault(status=429, retry_after=1), Fault(status=500), Fault(sleep=5) (then answers normally,
-too late for a short client timeout), Fault(malformed=True), Fault(drop=True), Fault(truncate=True).
+too late for a short client timeout), Fault(malformed=True), Fault(drop=True), Fault(truncate=True),
+Fault(status=401, echo_auth=True) (the error quotes the key back, as careless servers do).
 `FaultPlan` injects faults at configured rates, deterministically per request body.
 """
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Fault:
     drop: bool = False
     truncate: bool = False
     then: object = None      # what to answer after sleeping / with truncate
+    echo_auth: bool = False  # a careless server: the error message quotes the Authorization header
 
 
 class FaultPlan:
@@ -76,8 +78,8 @@ def _completion(texts: list[str], model: str, finish: str = "stop") -> dict:
     return {"id": "cmpl-test", "object": "chat.completion", "created": 0, "model": model,
             "choices": [{"index": i, "message": {"role": "assistant", "content": t}, "finish_reason": finish}
                         for i, t in enumerate(texts)],
-            "usage": {"prompt_tokens": 10, "completion_tokens": sum(max(1, len(t) // 4) for t in texts),
-                      "total_tokens": 10 + sum(max(1, len(t) // 4) for t in texts)}}
+            "usage": {"prompt_tokens": 10, "completion_tokens": sum(max(1, len(str(t)) // 4) for t in texts),
+                      "total_tokens": 10 + sum(max(1, len(str(t)) // 4) for t in texts)}}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -122,7 +124,10 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if reply.status:
                 headers = {"Retry-After": str(reply.retry_after)} if reply.retry_after is not None else {}
-                self._send(reply.status, json.dumps({"error": {"message": f"injected {reply.status}"}}).encode(), headers)
+                msg = f"injected {reply.status}"
+                if reply.echo_auth:
+                    msg += f": invalid credentials {self.headers.get('Authorization', '')}"
+                self._send(reply.status, json.dumps({"error": {"message": msg}}).encode(), headers)
                 return
             if reply.malformed:
                 self._send(200, b'{"id": "cmpl-test", "choices": [{"message": {"content": "unterminated')

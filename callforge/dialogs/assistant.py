@@ -1,0 +1,158 @@
+"""The assistant agent: decides (call tools, ask for missing information, answer without tools,
+summarise results), with a structured thinking trace before each decision:
+tool needed? → which API → required arguments → optional arguments.
+
+Offline the decisions come from the skeleton (the plan that built the dialog), so the trace states
+the plan's reasons; it is a procedural assistant, not a model's judgement. `LLMAssistant` asks a
+model, samples each decision n times and keeps it only when the votes agree (voting.py).
+"""
+from __future__ import annotations
+
+import json
+
+from . import prompts
+from .phrasing import humanise, join, render_value, verb_phrase
+from .pool import Api
+from .skeleton import FROM_ANSWER, FROM_TOOL, Call
+from .voting import vote
+
+
+def _v(v) -> str:
+    if isinstance(v, str) and v.isprintable() and '"' not in v and "\\" not in v:
+        return f'"{v}"'      # what json.dumps gives for plain strings, without its cost
+    return json.dumps(v, ensure_ascii=False)
+
+
+def thinking_calls(pool, calls: list[Call], n_candidates: int, parallel: bool) -> str:
+    lines = [f"Tool needed: yes — the request asks to {join([verb_phrase(pool.apis[c.api].tool.get('description', ''), pool.apis[c.api].name) for c in _unique(calls)])}."]
+    names = [pool.apis[c.api].name for c in calls]
+    how = " (independent requests: call in parallel)" if parallel else ""
+    lines.append(f"API: {', '.join(names)} — out of {n_candidates} offered{how}.")
+    for c in calls:
+        api = pool.apis[c.api]
+        prefix = f"{api.name}: " if len(calls) > 1 else ""
+        req = [f"{p}={_v(c.args[p])} {_source(c, p)}" for p in api.required if p in c.args]
+        opt = [f"{p}={_v(c.args[p])} {_source(c, p)}" for p in api.optional if p in c.args]
+        lines.append(f"{prefix}Required: {'; '.join(req) if req else 'none'}.")
+        left = len(api.optional) - len(opt)
+        rest = f"{left} left unset" if left else ""
+        lines.append(f"{prefix}Optional: {'; '.join(x for x in ('; '.join(opt), rest) if x) or 'none'}.")
+    return "\n".join(lines)
+
+
+def _unique(calls):
+    seen, out = set(), []
+    for c in calls:
+        if c.api not in seen:
+            seen.add(c.api)
+            out.append(c)
+    return out
+
+
+def _source(c: Call, p: str) -> str:
+    src = c.sources.get(p)
+    if src is None:
+        return "(from the user)"
+    if src[0] == FROM_TOOL:
+        return f"(from the {src[1]} result, {'.'.join(str(x) for x in src[2])})"
+    if src[0] == FROM_ANSWER:
+        return "(from the user's answer)"
+    return ""
+
+
+def thinking_ask(api: Api, missing: str, n_candidates: int) -> str:
+    phrase = verb_phrase(api.tool.get("description", ""), api.name)
+    return "\n".join([f"Tool needed: yes — the request asks to {phrase}.",
+                      f"API: {api.name} — out of {n_candidates} offered.",
+                      f"Required: {missing} is missing and has no default → ask the user before calling."])
+
+
+def thinking_none(reason: str, n_candidates: int) -> str:
+    return f"Tool needed: no — {reason}.\nAPI: none of the {n_candidates} offered."
+
+
+def ask_text(api: Api, missing: str, rng) -> str:
+    p = humanise(missing)
+    desc = (api.props.get(missing) or {}).get("description")
+    hint = f" ({desc.rstrip('.')})" if isinstance(desc, str) and 0 < len(desc) < 120 else ""
+    return rng.choice((f"Sure — which {p} should I use{hint}?", f"Happy to help. What {p} do you have in mind{hint}?",
+                       f"I can do that; I just need the {p}{hint}. What should it be?"))
+
+
+def describe(value, depth: int = 0) -> str:
+    """A short spoken summary of a result (a few fields, one level deep)."""
+    if isinstance(value, dict):
+        parts = []
+        for k, v in value.items():
+            if isinstance(v, list):
+                first = f" (first: {describe(v[0], 1)})" if v and depth == 0 and isinstance(v[0], dict) else ""
+                parts.append(f"{len(v)} {humanise(k)}{first}" if not all(isinstance(x, (str, int, float)) for x in v)
+                             or not v else f"{humanise(k)} {render_value(v)}")
+            elif isinstance(v, dict):
+                if depth == 0:
+                    parts.append(f"{humanise(k)}: {describe(v, 1)}")
+            else:
+                parts.append(f"{humanise(k)} {render_value(v)}")
+            if len(parts) >= (4 if depth == 0 else 3):
+                break
+        return join(parts) or "nothing to report"
+    if isinstance(value, list):
+        return f"{len(value)} result(s)" + (f", the first being {describe(value[0], 1)}" if value and depth == 0 else "")
+    return render_value(value)
+
+
+def summary_text(pool, calls: list[Call], rng) -> str:
+    if len(calls) == 1:
+        c = calls[0]
+        return rng.choice(("Here's what I found: {s}.", "Done. The result: {s}.", "All set — {s}.")).format(
+            s=describe(c.response))
+    parts = [f"{pool.apis[c.api].name} ({_short(c.args)}): {describe(c.response)}" for c in calls]
+    return "Here are the results. " + " ".join(f"{k + 1}) {p}." for k, p in enumerate(parts))
+
+
+def _short(args: dict) -> str:
+    return ", ".join(f"{humanise(k)} {render_value(v)}" for k, v in list(args.items())[:2]) or "no arguments"
+
+
+def oos_answer(far: Api, offered: list[Api], rng) -> str:
+    what = verb_phrase(far.tool.get("description", ""), far.name)
+    can = join([verb_phrase(a.tool.get("description", ""), a.name) for a in offered[:3]], "or")
+    return rng.choice((f"Sorry, I can't {what} — none of the tools available to me does that. I can {can}, if that helps.",
+                       f"That's outside what my tools cover: none of them can {what}. They can {can}."))
+
+
+def arith_answer(d: dict) -> str:
+    if d["kind"] == "percent":
+        return f"{render_value(d['pct'])}% of {d['base']} is {render_value(d['answer'])}."
+    if d["kind"] == "minutes":
+        return f"{render_value(d['hours'])} hours is {render_value(d['answer'])} minutes."
+    return f"{d['km']} km is about {render_value(d['answer'])} miles (1 km ≈ 0.621371 miles)."
+
+
+def capability_answer(offered: list[Api]) -> str:
+    return "With the tools I have here I can " + join(
+        [verb_phrase(a.tool.get("description", ""), a.name) for a in offered[:5]], "and") + "."
+
+
+def closing_answer(rng) -> str:
+    return rng.choice(("You're welcome! Let me know if you need anything else.", "Glad I could help!",
+                       "Any time — just ask if something else comes up."))
+
+
+class LLMAssistant:
+    """The assistant agent backed by a model: one decision per step, sampled `votes` times."""
+
+    def __init__(self, gw, votes: int, thinking: bool):
+        self.gw, self.votes, self.thinking = gw, votes, thinking
+
+    async def decide(self, tools: list[dict], transcript: list[dict]):
+        """→ (decision dict, None, vote info, result) or (None, reason, vote info, result)."""
+        res = await self.gw.complete(prompts.assistant_messages(tools, transcript, self.thinking),
+                                     json_schema=prompts.ASSISTANT_SCHEMA, n=self.votes, tag="assistant")
+        if not res.ok:
+            return None, res.reason or "llm.failed", None, res
+        answers = res.data if isinstance(res.data, list) else [res.data]
+        decision, info = vote(answers)
+        if decision is None:
+            return None, "dialogs.vote_disagreement", info, res
+        return decision, None, info, res

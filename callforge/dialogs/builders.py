@@ -1,0 +1,292 @@
+"""Skeletons for the six data types. Everything random comes from the sample's own stream,
+rng_for(seed, "dialogs", i), so any sample can be rebuilt alone, in any shard."""
+from __future__ import annotations
+
+import re
+
+from callforge.seeds import rng_for
+
+from .checks import mentions
+from .offline_values import Unsatisfiable, fits, gen_value
+from .phrasing import render_value
+from .pool import Chain, Pool
+from .sampling import candidate_count, data_type, make_args, rank_distractors, weighted
+from .settings import Settings
+from .skeleton import FROM_ANSWER, FROM_TOOL, Call, Infeasible, Skeleton, Turn
+from .toolsim import get_path, simulate
+
+
+class Ctx:
+    """What one builder call needs: the pool, settings, the sample's random stream, call ids."""
+
+    def __init__(self, pool: Pool, settings: Settings, i: int):
+        self.pool, self.s, self.i = pool, settings, i
+        self.rng = rng_for(settings.seed, "dialogs", i)
+        self.n_calls = 0
+
+    def call(self, api: int, args: dict, sources: dict | None = None, force: dict | None = None) -> Call:
+        self.n_calls += 1
+        resp = simulate(self.pool.apis[api], args, self.rng, force)
+        return Call(f"call_{self.n_calls}", api, args, resp, sources or {})
+
+    def args(self, api: int, extra_required=()) -> dict:
+        return make_args(self.pool.apis[api], self.rng, self.s.optional_arg_prob, tuple(extra_required))
+
+    def pick(self, ids: list[int], code: str) -> int:
+        if not ids:
+            raise Infeasible(code, "no API in the pool qualifies")
+        return self.rng.choice(ids)
+
+    def sibling(self, api: int, exclude: set[int]) -> int | None:
+        """Another API of the same sub-domain (else domain) with a different name."""
+        a = self.pool.apis[api]
+        names = {self.pool.apis[x].name for x in exclude}
+        for lst in (self.pool.by_sub[(a.domain, a.sub)], self.pool.by_domain[a.domain]):
+            options = [x for x in lst if x not in exclude and self.pool.apis[x].name not in names]
+            if options:
+                return self.rng.choice(options)
+        return None
+
+
+def _distinct_args(ctx: Ctx, api: int, others: list[dict]) -> dict:
+    for _ in range(6):
+        a = ctx.args(api)
+        if a not in others:
+            return a
+    raise Unsatisfiable(f"{ctx.pool.apis[api].name}: could not vary arguments for parallel calls")
+
+
+def single(ctx: Ctx) -> tuple[list[int], list[Turn]]:
+    a = ctx.pick(ctx.pool.with_params or list(range(len(ctx.pool))), "dialogs.empty_pool")
+    return [a], [Turn("request", [[ctx.call(a, ctx.args(a))]])]
+
+
+def parallel(ctx: Ctx) -> tuple[list[int], list[Turn]]:
+    lo, hi = ctx.s.parallel_calls
+    m = ctx.rng.randint(lo, hi)
+    a = ctx.pick(ctx.pool.with_params, "dialogs.no_params_in_pool")
+    apis = [a]
+    if ctx.rng.random() < 0.5:  # different APIs of one sub-domain, when it has them
+        for _ in range(m - 1):
+            b = ctx.sibling(a, set(apis))
+            if b is None:
+                break
+            apis.append(b)
+    if len(apis) == 1:          # the same API with different arguments ("weather in Paris and in Oslo")
+        apis = [a] * m
+    arg_sets: list[dict] = []
+    for x in apis:
+        arg_sets.append(_distinct_args(ctx, x, arg_sets) if x == a and apis.count(a) > 1 else ctx.args(x))
+    calls = [ctx.call(x, args) for x, args in zip(apis, arg_sets)]
+    return list(dict.fromkeys(apis)), [Turn("request", [calls])]
+
+
+def _chain_step(ctx: Ctx, chain: Chain, prev: Call) -> Call | None:
+    """The call of chain.b whose chain.param is the value at chain.path in prev's result (and
+    whose other arguments do not happen to contain that value: the link must be unambiguous)."""
+    value, ok = get_path(prev.response, chain.path)
+    b = ctx.pool.apis[chain.b]
+    if not ok or not fits(b.props[chain.param], value):
+        return None
+    for _ in range(4):
+        args = ctx.args(chain.b, extra_required=(chain.param,))
+        args[chain.param] = value
+        said = " ".join(render_value(v) for k, v in args.items() if k != chain.param)
+        if b.params_validator.is_valid(args) and not mentions(said, value):
+            return ctx.call(chain.b, args, {chain.param: (FROM_TOOL, prev.id, chain.path)})
+    return None
+
+
+def _first_of_chain(ctx: Ctx, chain: Chain) -> Call:
+    """The call of chain.a, with its result carrying a value chain.b accepts at chain.path — one
+    the user never said (else the second call could have come from the request alone)."""
+    b = ctx.pool.apis[chain.b]
+    leaf = dict(ctx.pool.apis[chain.a].leaves)[chain.path]
+    args = ctx.args(chain.a)
+    said = " ".join(render_value(v) for v in args.values())
+    for _ in range(6):
+        v = gen_value(b.props[chain.param], chain.param, ctx.rng, depth=1)
+        if fits(leaf, v) and not mentions(said, v):
+            return ctx.call(chain.a, args, force={chain.path: v})
+    raise Unsatisfiable(f"no value fits both {ctx.pool.apis[chain.a].name}{list(chain.path)} and {b.name}.{chain.param}")
+
+
+def dependent(ctx: Ctx) -> tuple[list[int], list[Turn]]:
+    if not ctx.pool.chains:
+        raise Infeasible("dialogs.no_chain_in_pool", "no API result field matches another API's parameter")
+    chain = ctx.rng.choice(ctx.pool.chains)
+    first = _first_of_chain(ctx, chain)
+    steps = [[first]]
+    nxt = _chain_step(ctx, chain, first)
+    if nxt is None:
+        raise Unsatisfiable(f"chain {chain} did not carry")
+    steps.append([nxt])
+    lo, hi = ctx.s.chain_steps
+    want = ctx.rng.randint(lo, hi)
+    used = [chain.a, chain.b]
+    while len(steps) < want:  # a longer chain when the second result feeds a third API
+        onward = [c for c in ctx.pool.chains_from.get(steps[-1][0].api, ()) if c.b not in used]
+        if not onward:
+            break
+        c = ctx.rng.choice(onward)
+        step = _chain_step(ctx, c, steps[-1][0])
+        if step is None:
+            break
+        steps.append([step])
+        used.append(c.b)
+    return used, [Turn("request", steps)]
+
+
+def clarify(ctx: Ctx) -> tuple[list[int], list[Turn]]:
+    a = ctx.pick(ctx.pool.with_required, "dialogs.no_required_params_in_pool")
+    api = ctx.pool.apis[a]
+    missing = ctx.rng.choice(api.required)
+    args = ctx.args(a)
+    for _ in range(6):  # the answer must bring something new: a value the request does not contain
+        said = " ".join(render_value(v) for k, v in args.items() if k != missing)
+        if not mentions(said, args[missing]):
+            break
+        args[missing] = gen_value(api.props[missing], missing, ctx.rng, depth=1)
+    else:
+        raise Unsatisfiable(f"{api.name}.{missing}: every value drawn also appears elsewhere in the request")
+    if not api.params_validator.is_valid(args):
+        raise Unsatisfiable(f"{api.name}: arguments invalid after redrawing {missing}")
+    call = ctx.call(a, args)
+    call.sources[missing] = (FROM_ANSWER,)
+    return [a], [Turn("request", [[call]], ask=missing)]
+
+
+def _arith(rng) -> dict:
+    kind = rng.randrange(3)
+    if kind == 0:
+        pct, base = rng.choice((5, 10, 12.5, 15, 18, 20, 25, 40)), rng.randint(2, 90) * 10
+        return {"kind": "percent", "pct": pct, "base": base, "answer": round(pct * base / 100, 2)}
+    if kind == 1:
+        h = rng.choice((1.5, 2, 2.5, 3, 3.5, 4, 6, 7.5))
+        return {"kind": "minutes", "hours": h, "answer": round(h * 60, 2)}
+    km = rng.randint(3, 120)
+    return {"kind": "km_miles", "km": km, "answer": round(km * 0.621371, 2)}
+
+
+def non_tool(ctx: Ctx) -> tuple[list[int], list[Turn]]:
+    names = [k for k, _ in ctx.s.non_tool_kinds]
+    kind = names[weighted(ctx.rng, [w for _, w in ctx.s.non_tool_kinds])]
+    home = ctx.rng.randrange(len(ctx.pool))
+    domain = ctx.pool.apis[home].domain
+    if kind == "out_of_scope":
+        others = [d for d in ctx.pool.domains if d != domain]
+        if not others:
+            kind = "arithmetic"
+        else:
+            far = ctx.rng.choice(ctx.pool.by_domain[ctx.rng.choice(others)])
+            args = ctx.args(far)
+            return [], [Turn("oos", data={"api": far, "args": args, "domain": domain, "home": home})]
+    if kind == "arithmetic":
+        return [], [Turn("arith", data={**_arith(ctx.rng), "domain": domain, "home": home})]
+    return [], [Turn("capability", data={"domain": domain, "home": home})]
+
+
+def multi_turn(ctx: Ctx) -> tuple[list[int], list[Turn]]:
+    lo, hi = ctx.s.turns
+    n_turns = ctx.rng.randint(max(2, lo), max(2, hi))
+    first_kind = weighted(ctx.rng, (0.7, 0.15, 0.15))
+    if first_kind == 1 and ctx.pool.with_params:
+        used, turns = parallel(ctx)
+    elif first_kind == 2 and ctx.pool.with_required:
+        used, turns = clarify(ctx)
+    else:
+        used, turns = single(ctx)
+    while len(turns) < n_turns:
+        last = turns[-1].steps[-1][-1] if turns[-1].steps else None
+        options = []
+        if last is not None:
+            chains = [c for c in ctx.pool.chains_from.get(last.api, ()) if c.b not in used]
+            if chains:
+                options.append("chain")
+            if ctx.pool.apis[last.api].props:
+                options.append("variation")
+        if len(turns) == n_turns - 1 and len(turns) >= 2:
+            options.append("closing")
+        options.append("new_api")
+        kind = ctx.rng.choice(options)
+        if kind == "chain":
+            c = ctx.rng.choice(chains)
+            step = _chain_step(ctx, c, last)
+            if step is not None:
+                used.append(c.b)
+                turns.append(Turn("chain", [[step]]))
+                continue
+            kind = "variation"
+        if kind == "variation":
+            t = _variation(ctx, last)
+            if t is not None:
+                turns.append(t)
+                continue
+            kind = "new_api"
+        if kind == "new_api":
+            b = ctx.sibling(used[0], set(used))
+            if b is None:
+                kind = "closing"
+            else:
+                used.append(b)
+                turns.append(Turn("new_api", [[ctx.call(b, ctx.args(b))]]))
+                continue
+        turns.append(Turn("closing"))
+    return used, turns
+
+
+def _variation(ctx: Ctx, last: Call) -> Turn | None:
+    """The same call again with one user-given argument changed ("and for Oslo?")."""
+    api = ctx.pool.apis[last.api]
+    keys = [k for k, v in last.args.items() if k not in last.sources and isinstance(v, (str, int, float))
+            and not isinstance(v, bool)]
+    if not keys:
+        return None
+    k = ctx.rng.choice(keys)
+    for _ in range(5):
+        v = gen_value(api.props[k], k, ctx.rng, depth=1)
+        if v != last.args[k]:
+            args = {**last.args, k: v}
+            if api.params_validator.is_valid(args):
+                call = ctx.call(last.api, args)
+                return Turn("variation", [[call]], data={"param": k, "old": last.args[k]})
+    return None
+
+
+BUILDERS = {"single": single, "parallel": parallel, "dependent": dependent, "non_tool": non_tool,
+            "clarify": clarify, "multi_turn": multi_turn}
+
+
+def build(pool: Pool, settings: Settings, i: int) -> Skeleton:
+    """The skeleton of sample i. Raises Infeasible / Unsatisfiable (drop reasons)."""
+    dtype = data_type(settings, i)
+    ctx = Ctx(pool, settings, i)
+    targets, turns = BUILDERS[dtype](ctx)
+    home = turns[0].data.get("home") if not targets else targets[0]
+    k = candidate_count(ctx.rng, settings, len(targets))
+    ranked = rank_distractors(pool, ctx.rng, targets, k - len(targets) + settings.max_extra,
+                              settings.distractor_tiers, domain=pool.apis[home].domain)
+    if not targets:  # non-tool: the offered tools are the home domain's, the request is not
+        ranked = _without_home_first(ranked, home)
+        if turns[0].kind == "oos":  # nothing offered may do what is asked
+            ranked = [a for a in ranked if not _same_job(pool.apis[a], pool.apis[turns[0].data["api"]])]
+    wording = weighted(ctx.rng, settings.wording_weights)
+    cands = targets + ranked
+    order = {a: ctx.rng.random() for a in cands}
+    return Skeleton(i, dtype, pool.apis[home].domain, targets, ranked, k, wording, order, turns)
+
+
+def _without_home_first(ranked: list[int], home: int) -> list[int]:
+    return [home] + [r for r in ranked if r != home]
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]{3,}", text.lower())}
+
+
+def _same_job(a, b) -> bool:
+    """Same name, or descriptions sharing most of their words: could serve the same request."""
+    if a.name == b.name:
+        return True
+    wa, wb = _words(a.tool.get("description", "")), _words(b.tool.get("description", ""))
+    return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= 0.5

@@ -1,0 +1,160 @@
+"""The offline engine: skeleton → words → checks → steering → encoded lines, for a range of indices.
+
+Every sample depends only on (seed, index, config), so ranges run in worker processes (which also
+schema-check and encode their records) and come back in index order: the output is the same bytes
+for any worker count, batch size or shard split.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+from dataclasses import dataclass
+
+from callforge import io, records
+
+from .builders import build
+from .checks import check
+from .offline_values import Unsatisfiable
+from .pool import Pool
+from .render import can_move, render, sample_id
+from .sampling import data_type
+from .settings import Settings
+from .skeleton import Dropped, Infeasible, Skeleton
+from .stats import facts
+from .steering import Bounds, calibrate, make_scorer, steer
+
+
+@dataclass
+class Item:
+    sk: Skeleton
+    knobs: tuple[int, int]      # (extra candidate APIs, wording level)
+
+
+def with_steering(rec: dict, info: dict) -> dict:
+    """The record with its steering info placed before provenance (a stable key order)."""
+    out = {k: v for k, v in rec.items() if k != "provenance"}
+    out["steering"] = info
+    out["provenance"] = rec["provenance"]
+    return out
+
+
+_TOOL_JSON: dict[int, tuple[dict, str]] = {}
+
+
+def dumps_sample(rec: dict) -> str:
+    """Exactly io.dumps(rec), with each offered tool encoded once per process rather than once per
+    sample (tools are most of a record's bytes and the same pool dicts recur)."""
+    parts = []
+    for t in rec["tools"]:
+        hit = _TOOL_JSON.get(id(t))
+        if hit is None or hit[0] is not t:
+            hit = _TOOL_JSON[id(t)] = (t, io.dumps(t))
+        parts.append(hit[1])
+    keys = list(rec)
+    k = keys.index("tools")
+    head = io.dumps({x: rec[x] for x in keys[:k]})
+    tail = io.dumps({x: rec[x] for x in keys[k + 1:]})
+    lead = head[:-1] + "," if len(head) > 2 else "{"
+    return f'{lead}"tools":[{",".join(parts)}]' + (f",{tail[1:]}" if len(tail) > 2 else "}")
+
+
+def encode(recs: list[dict]) -> tuple[list[str], list[dict]]:
+    """Schema-checked JSON lines (the project's one encoding, io.dumps) and the stats facts."""
+    records.check("sample", recs)
+    return [dumps_sample(r) for r in recs], [facts(r) for r in recs]
+
+
+def drop_record(settings: Settings, provenance: dict, i: int, reason: str, detail: str) -> dict:
+    return {"id": sample_id(i), "index": i, "data_type": data_type(settings, i), "reason": reason,
+            "detail": detail[:300], "provenance": provenance}
+
+
+def skeletons(pool: Pool, settings: Settings, indices) -> tuple[list[Item], list[tuple[int, str, str]]]:
+    items, drops = [], []
+    for i in indices:
+        try:
+            sk = build(pool, settings, i)
+        except Infeasible as e:
+            drops.append((i, e.code, str(e)))
+            continue
+        except Unsatisfiable as e:
+            drops.append((i, "dialogs.value_unsatisfiable", str(e)))
+            continue
+        items.append(Item(sk, (0, sk.wording)))
+    return items, drops
+
+
+class Engine:
+    def __init__(self, pool: Pool, settings: Settings, provenance: dict, scorer=None, bounds: Bounds | None = None):
+        self.pool, self.s, self.prov, self.scorer, self.bounds = pool, settings, provenance, scorer, bounds
+
+    def _render_many(self, pairs):
+        # Checked once, after steering picked the version to keep (offline rounds differ in words
+        # and offered tools only, so a check failure is rare and costs the sample, not a round).
+        return [render(self.pool, it.sk, k[0], k[1], self.s.seed, self.s.thinking, self.prov) for it, k in pairs]
+
+    def _move(self, it: Item, knobs, harder: bool):
+        return can_move(it.sk, knobs[0], knobs[1], harder)
+
+    def records(self, lo: int, hi: int) -> tuple[list[dict], list[dict]]:
+        items, failed = skeletons(self.pool, self.s, range(lo, hi))
+        out = []
+        for it, (rec, info) in zip(items, steer(items, self._render_many, self._move, self.scorer, self.bounds,
+                                                self.s.steering.max_rounds)):
+            reason = rec.reason if isinstance(rec, Dropped) else check(rec)
+            if reason:
+                failed.append((it.sk.index, reason, rec.detail if isinstance(rec, Dropped) else
+                               "failed the generation-time check"))
+            else:
+                out.append(with_steering(rec, info))
+        drops = [drop_record(self.s, self.prov, i, r, d) for i, r, d in sorted(failed)]
+        return out, drops
+
+    def run(self, lo: int, hi: int) -> tuple[list[str], list[dict], list[dict]]:
+        recs, drops = self.records(lo, hi)
+        lines, fs = encode(recs)
+        return lines, fs, drops
+
+    def calibrate(self) -> Bounds | None:
+        st = self.s.steering
+        if self.scorer is None:
+            return None
+        if st.lower is not None or st.upper is not None:
+            return Bounds(st.lower, st.upper, "config")
+        items, _ = skeletons(self.pool, self.s, range(min(st.calibration_samples, self.s.samples)))
+        recs = [r for r in self._render_many([(it, it.knobs) for it in items]) if isinstance(r, dict)]
+        scores = [x.get("loss") for x in self.scorer.score(recs)] if recs else []
+        if not any(s is not None for s in scores):
+            return None
+        return calibrate(scores, st.lower_percentile, st.upper_percentile)
+
+
+_ENGINE: Engine | None = None   # set in the parent before forking; workers inherit it
+
+
+def _work(span):
+    return _ENGINE.run(*span)
+
+
+def generate(engine: Engine, indices: range, workers: int = 1):
+    """Yield (lines, facts, drops, n_indices) per batch of `indices`, in index order."""
+    global _ENGINE
+    batch = max(1, engine.s.batch)
+    spans = [(lo, min(indices.stop, lo + batch)) for lo in range(indices.start, indices.stop, batch)]
+    if workers <= 1 or len(spans) <= 1:
+        for span in spans:
+            yield (*engine.run(*span), span[1] - span[0])
+        return
+    _ENGINE = engine
+    try:
+        with mp.get_context("fork").Pool(workers) as procs:
+            for span, res in zip(spans, procs.imap(_work, spans)):
+                yield (*res, span[1] - span[0])
+    finally:
+        _ENGINE = None
+
+
+def engine_for(pool: Pool, settings: Settings, provenance: dict, cfg=None) -> Engine:
+    scorer = make_scorer(settings.steering.scorer, cfg)
+    eng = Engine(pool, settings, provenance, scorer)
+    eng.bounds = eng.calibrate()
+    return eng

@@ -1,0 +1,92 @@
+"""Choosing what a dialog is about: its data type, its APIs, their arguments, its distractors."""
+from __future__ import annotations
+
+import bisect
+import itertools
+import random
+
+from callforge.seeds import derive
+
+from .offline_values import Unsatisfiable, gen_value, order_ranges
+from .pool import Api, Pool
+from .settings import Settings
+
+_PHI = 0.6180339887498949
+
+
+def data_type(settings: Settings, i: int) -> str:
+    """Type of sample i. A golden-ratio sequence instead of independent draws: every prefix of the
+    samples (and every shard) follows the configured mix within a fraction of a percent."""
+    names = [t for t, w in settings.mix if w > 0]
+    weights = [w for t, w in settings.mix if w > 0]
+    total = sum(weights)
+    cum = list(itertools.accumulate(w / total for w in weights))
+    u = (i * _PHI + derive(settings.seed, "dialogs-mix") / 2**64) % 1.0
+    return names[min(bisect.bisect_right(cum, u), len(names) - 1)]
+
+
+def weighted(rng: random.Random, weights) -> int:
+    """Index drawn with the given weights."""
+    total = sum(weights)
+    u = rng.random() * total
+    acc = 0.0
+    for k, w in enumerate(weights):
+        acc += w
+        if u < acc:
+            return k
+    return len(weights) - 1
+
+
+def candidate_count(rng, settings: Settings, need: int) -> int:
+    return max(need, 1 + weighted(rng, settings.candidate_weights))
+
+
+def rank_distractors(pool: Pool, rng, targets: list[int], n: int, tiers, domain: str | None = None) -> list[int]:
+    """Up to n APIs to offer besides the targets, from the targets' sub-domain, their domain, or
+    (rarely) elsewhere, per the configured tier weights. Never an API named like a target."""
+    anchor = pool.apis[targets[0]] if targets else None
+    dom = anchor.domain if anchor else domain
+    sub_list = pool.by_sub.get((dom, anchor.sub), []) if anchor else []
+    dom_list = pool.by_domain.get(dom, [])
+    taken = set(targets)
+    names = {pool.apis[t].name for t in targets}
+    out: list[int] = []
+    lists = (sub_list, dom_list, None)
+    for _ in range(n):
+        tier = weighted(rng, tiers)
+        got = None
+        for t in (tier, 1, 0, 2):
+            lst = lists[t]
+            if lst is not None and not lst:
+                continue
+            for _ in range(8):
+                c = rng.choice(lst) if lst is not None else rng.randrange(len(pool))
+                if c not in taken and pool.apis[c].name not in names and (t != 2 or pool.apis[c].domain != dom):
+                    got = c
+                    break
+            if got is not None:
+                break
+        if got is None:
+            break
+        taken.add(got)
+        names.add(pool.apis[got].name)
+        out.append(got)
+    return out
+
+
+def make_args(api: Api, rng, p_optional: float, extra_required: tuple[str, ...] = ()) -> dict:
+    """Arguments for a call: every required parameter, each optional one with probability
+    p_optional (and those in extra_required always), validated against the parameter schema."""
+    last = None
+    for _ in range(4):
+        args = {}
+        for p, s in api.props.items():
+            if p in api.required or p in extra_required or rng.random() < p_optional:
+                args[p] = gen_value(s, p, rng, depth=1, p_optional=p_optional)
+        order_ranges(args)   # top level too: gen_object orders nested objects itself
+        if api.params_validator.is_valid(args):
+            return args
+        last = args
+    err = next(iter(api.params_validator.iter_errors(last)), None)
+    raise Unsatisfiable(f"arguments for {api.name}: {err.message if err else 'invalid'}")
+

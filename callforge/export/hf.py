@@ -1,0 +1,147 @@
+"""A Hugging Face dataset per subset: data/train-00000-of-00001.parquet with nested columns, plus a
+README.md dataset card (YAML metadata, then stats, config and provenance). `datasets.load_dataset(folder)`
+finds the train split by the file name; the card declares no `configs:` file patterns on purpose, since
+`datasets` would then cache every folder of the same name (all subsets' "hf") under one key. Free-form JSON (tool parameter schemas, call arguments) is stored as JSON text, since
+its shape differs from row to row.
+"""
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from callforge.export.common import dumps
+
+DATA_FILE = "data/train-00000-of-00001.parquet"
+
+TOOL = pa.struct([("name", pa.string()), ("description", pa.string()), ("parameters", pa.string()),
+                  ("returns", pa.string()), ("domain", pa.string()), ("path", pa.list_(pa.string()))])
+CALL = pa.struct([("id", pa.string()), ("name", pa.string()), ("arguments", pa.string())])
+MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string()), ("thinking", pa.string()),
+                     ("tool_calls", pa.list_(CALL)), ("tool_call_id", pa.string()), ("name", pa.string())])
+PROVENANCE = pa.struct([("provider", pa.string()), ("model", pa.string()), ("prompt_version", pa.string()),
+                        ("seed", pa.int64()), ("stage", pa.string())])
+SCHEMA = pa.schema([("id", pa.string()), ("data_type", pa.string()), ("domain", pa.string()),
+                    ("complexity", pa.float64()), ("tools", pa.list_(TOOL)), ("messages", pa.list_(MESSAGE)),
+                    ("apis_used", pa.list_(pa.string())), ("provenance", PROVENANCE)])
+
+
+def row(sample: dict, complexity: float | None) -> dict:
+    tools = [{"name": t["name"], "description": t.get("description"), "parameters": dumps(t["parameters"]),
+              "returns": dumps(t["returns"]) if "returns" in t else None, "domain": t.get("domain"),
+              "path": t.get("path")} for t in sample["tools"]]
+    msgs = []
+    for m in sample["messages"]:
+        calls = m.get("tool_calls")
+        msgs.append({"role": m["role"], "content": m.get("content"), "thinking": m.get("thinking"),
+                     "tool_calls": [{"id": c["id"], "name": c["name"], "arguments": dumps(c["arguments"])}
+                                    for c in calls] if calls else None,
+                     "tool_call_id": m.get("tool_call_id"), "name": m.get("name")})
+    return {"id": sample["id"], "data_type": sample["data_type"], "domain": sample.get("domain"),
+            "complexity": complexity, "tools": tools, "messages": msgs, "apis_used": sample["apis_used"],
+            "provenance": {k: sample["provenance"].get(k) for k in PROVENANCE.names}}
+
+
+class ParquetSink:
+    """One parquet file written row group by row group, renamed into place on close (atomic)."""
+
+    def __init__(self, path: Path, compression: str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.path.with_name(f".{self.path.name}.tmp")
+        self.writer = pq.ParquetWriter(self.tmp, SCHEMA, compression=compression)
+        self.rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        self.writer.write_table(table)
+        self.rows += table.num_rows
+
+    def close(self) -> None:
+        self.writer.close()
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        self.writer.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def _size_category(n: int) -> str:
+    for bound, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+        if n < bound:
+            return label
+    return "n>1M"
+
+
+def card(subset: str, stats: dict, config_yaml: str, provenance: Counter, license: str, formats: list[str]) -> str:
+    """The dataset card: the YAML header `datasets` reads, then what the subset is and how it was made."""
+    c = stats["complexity"]
+    types = ", ".join(f"{t} {share:.1%}" for t, share in stats["data_types"].items() if share)
+    prov = "\n".join(f"| {p} | {m} | {v} | {n} |" for (p, m, v), n in sorted(provenance.items()))
+    mean = "n/a" if c["mean"] is None else f"{c['mean']:.4f} (std {c['std']:.4f}, min {c['min']:.4f}, max {c['max']:.4f})"
+    return f"""---
+license: {license}
+pretty_name: callforge {subset}
+task_categories:
+- text-generation
+tags:
+- function-calling
+- tool-use
+- synthetic
+size_categories:
+- {_size_category(stats["samples"])}
+---
+
+# callforge — `{subset}`
+
+Function-calling dialogs built by callforge, a config-driven implementation of the ToolACE method
+(API synthesis, multi-agent dialog generation, dual-layer verification, complexity scoring).
+Subset `{subset}`: {_SUBSETS.get(subset, subset)}
+
+## Columns
+
+- `id`, `data_type` (single / parallel / dependent / non_tool / clarify / multi_turn), `domain`
+- `complexity`: the complexity score (mean response-token loss of the target model; null when unscored)
+- `tools`: the tools offered; `parameters` and `returns` are JSON Schema as JSON text
+- `messages`: role, content, thinking, tool_calls (id, name, arguments as JSON text), tool_call_id, name
+- `apis_used`, `provenance` (provider, model, prompt_version, seed, stage)
+
+The same samples are exported beside this folder as {", ".join(f for f in formats if f != "hf")}.
+
+## Stats
+
+| samples | APIs offered | APIs called | clusters | domains |
+|---|---|---|---|---|
+| {stats["samples"]} | {stats["apis"]} | {stats["apis_called"]} | {stats["clusters"]} | {stats["domains"]} |
+
+Complexity: {mean} over {c["scored"]} scored samples.
+Data types: {types or "none"}.
+
+## Provenance
+
+| provider | model | prompt version | samples |
+|---|---|---|---|
+{prov}
+
+## Configuration
+
+The `seed`, `split` and `export` settings this subset was made with (the full pipeline config is
+the project's params.yaml):
+
+```yaml
+{config_yaml.rstrip()}
+```
+"""
+
+
+_SUBSETS = {
+    "full": "every verified sample except those of held-out APIs and those overlapping an eval set.",
+    "easy": "the lowest-complexity third (or configured size) of the scored samples.",
+    "medium": "the middle of the scored samples by complexity.",
+    "hard": "the highest-complexity samples.",
+    "div_low": "samples drawn from few API clusters (low diversity), same size as the other diversity subsets.",
+    "div_medium": "samples drawn from some API clusters (medium diversity).",
+    "div_high": "samples drawn from all API clusters (high diversity).",
+}

@@ -1,0 +1,69 @@
+"""OpenAI chat fine-tuning JSONL: {"messages": [...], "tools": [{"type": "function", "function": {...}}]}.
+
+Assistant calls become `tool_calls` entries ({"id", "type": "function", "function": {"name",
+"arguments": <JSON text>}}); tool results become {"role": "tool", "tool_call_id", "content"}.
+OpenAI accepts function names matching ^[a-zA-Z0-9_-]{1,64}$ only, while callforge keeps names as
+given ("Market Trends API", "math.gcd"): `openai_names` renames deterministically, the same way in a
+record's tools and its calls, and never maps two names of one record to the same result.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+
+from callforge.export.common import dumps
+from callforge.tools import openai_tool
+
+NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+_BAD_CHAR = re.compile(r"[^a-zA-Z0-9_-]")
+
+
+def _suffixed(base: str, name: str, salt: int) -> str:
+    tag = hashlib.blake2b(f"{salt}:{name}".encode(), digest_size=3).hexdigest()
+    return f"{base[:57]}_{tag}"
+
+
+def openai_names(names) -> dict[str, str]:
+    """Original → legal name for one record. Legal names stay; others get their illegal characters
+    replaced by "_", plus a short hash of the original when that collides or runs past 64 characters."""
+    names = sorted(set(names))
+    out = {n: n for n in names if NAME.fullmatch(n)}
+    taken = set(out)
+    for n in names:
+        if n in out:
+            continue
+        cand = _BAD_CHAR.sub("_", n) or "_"
+        salt = 0
+        while len(cand) > 64 or cand in taken:
+            cand = _suffixed(_BAD_CHAR.sub("_", n), n, salt)
+            salt += 1
+        out[n] = cand
+        taken.add(cand)
+    return out
+
+
+def record(sample: dict) -> dict:
+    msgs = sample["messages"]
+    names = openai_names([t["name"] for t in sample["tools"]] +
+                         [c["name"] for m in msgs for c in m.get("tool_calls") or ()])
+    out = []
+    for m in msgs:
+        role = m["role"]
+        if role in ("system", "user"):
+            out.append({"role": role, "content": m.get("content") or ""})
+        elif role == "assistant":
+            a = {"role": "assistant"}
+            calls = m.get("tool_calls")
+            if m.get("content") is not None or not calls:
+                a["content"] = m.get("content") or ""
+            if calls:
+                a["tool_calls"] = [{"id": c["id"], "type": "function",
+                                    "function": {"name": names[c["name"]], "arguments": dumps(c["arguments"])}}
+                                   for c in calls]
+            out.append(a)
+        elif role == "tool":
+            out.append({"role": "tool", "tool_call_id": m.get("tool_call_id") or "", "content": m.get("content") or ""})
+    tools = [openai_tool(t) for t in sample["tools"]]
+    for t in tools:
+        t["function"]["name"] = names[t["function"]["name"]]
+    return {"messages": out, "tools": tools}

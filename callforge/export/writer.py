@@ -1,0 +1,162 @@
+"""Streaming the samples into every subset's files.
+
+A part takes some of the formats, reads data/verified.jsonl once, converts each sample once per
+format and writes the record to every subset holding it (subsets repeat samples; conversion is the
+cost, copying bytes is not). The export stage shares the formats out between processes: each file is
+written by exactly one part, in input order, so the bytes do not depend on the number of workers.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+import pyarrow as pa
+import pyarrow.json as paj
+
+from callforge import io, records
+from callforge.calls import PrintError
+from callforge.export import hf, openai_ft, sharegpt, xlam
+from callforge.split import TRAIN_SUBSETS
+
+JSONL = {"sharegpt": sharegpt.record, "openai": openai_ft.record, "xlam": xlam.record}
+SCHEMA = {"sharegpt": "sharegpt", "openai": "openai_ft", "xlam": "xlam"}
+FORMATS = (*JSONL, "hf")
+READ = paj.ReadOptions(use_threads=False, block_size=1 << 26)
+COST = {"sharegpt": 3, "hf": 3, "openai": 1, "xlam": 1}      # rough relative CPU per sample, measured
+
+
+def plan(formats: list[str], workers: int) -> list[list[str]]:
+    """Formats shared out over at most `workers` parts, heaviest first onto the least loaded."""
+    parts: list[list[str]] = [[] for _ in range(max(1, min(workers, len(formats))))]
+    load = [0] * len(parts)
+    for f in sorted(formats, key=lambda f: (-COST[f], f)):
+        i = load.index(min(load))
+        parts[i].append(f)
+        load[i] += COST[f]
+    return [sorted(p, key=FORMATS.index) for p in parts]
+
+
+@dataclass
+class Part:
+    written: dict[str, Counter] = field(default_factory=lambda: {s: Counter() for s in TRAIN_SUBSETS})
+    skipped: Counter = field(default_factory=Counter)
+    md5: dict[str, str] = field(default_factory=dict)                 # JSONL file → md5
+    provenance: dict[str, Counter] = field(default_factory=lambda: {s: Counter() for s in TRAIN_SUBSETS})
+    eval_samples: list[dict] = field(default_factory=list)
+
+
+class ExportError(ValueError):
+    """An export that cannot be made; .code is a stable reason."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code, self.message = code, message
+
+    def __reduce__(self):                        # raised in a worker process, re-raised in the stage
+        return type(self), (self.code, self.message)
+
+
+class HashedOut:
+    """A binary output that keeps the md5 of what it wrote (no second read to hash it)."""
+
+    def __init__(self, f):
+        self.f, self.md5 = f, hashlib.md5()
+
+    def write(self, line: bytes) -> None:
+        self.f.write(line)
+        self.md5.update(line)
+
+
+def samples(path, wanted: dict[int, str]):
+    """(line number, sample) for the lines split accepted (`wanted`: line → id); a line that no longer
+    holds its id means the input changed after split ran."""
+    with open(path, "rb") as f:
+        for ln, line in enumerate(f, 1):
+            if ln in wanted:
+                try:
+                    s = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    s = None
+                if not isinstance(s, dict) or s.get("id") != wanted[ln]:
+                    raise ExportError("export.stale_split", f"{path} line {ln} is not sample {wanted[ln]} "
+                                      "as data/split/ says (re-run split)")
+                yield ln, s
+
+
+def write_part(formats: list[str], first: bool, verified: Path, out: Path, ids: dict[int, str],
+               member: dict[int, int], loss: dict[int, float | None], eval_lines: set[int], validate: bool,
+               compression: str, group_rows: int) -> Part:
+    """Write `formats` for every subset; the first part also counts provenance and collects the eval samples."""
+    part = Part()
+    found: set[int] = set()
+    jsonl = [f for f in JSONL if f in formats]
+    check = {f: records.validator(SCHEMA[f]) for f in jsonl} if validate else {}
+    written = part.written
+    with ExitStack() as stack:
+        files = {(s, f): HashedOut(stack.enter_context(io.atomic_open(out / s / f"{f}.jsonl", "wb")))
+                 for s in TRAIN_SUBSETS for f in jsonl}
+        sinks = {s: hf.ParquetSink(out / s / "hf" / hf.DATA_FILE, compression)
+                 for s in TRAIN_SUBSETS} if "hf" in formats else {}
+        stack.callback(lambda: [k.abort() for k in sinks.values() if k.writer.is_open])
+        batch, masks = [], []
+
+        def flush():
+            if batch:   # pyarrow's JSON reader builds the nested columns ~2x faster than from_pylist
+                table = paj.read_json(pa.BufferReader(b"".join(batch)), read_options=READ,
+                                      parse_options=paj.ParseOptions(explicit_schema=hf.SCHEMA))
+                for bit, s in enumerate(TRAIN_SUBSETS):
+                    idx = [i for i, m in enumerate(masks) if m >> bit & 1]
+                    if idx:
+                        sinks[s].write(table.take(idx))
+                batch.clear()
+                masks.clear()
+
+        wanted = {ln: i for ln, i in ids.items() if ln in member or (first and ln in eval_lines)}
+        for ln, sample in samples(verified, wanted):
+            found.add(ln)
+            sid = sample["id"]
+            if first and ln in eval_lines:
+                part.eval_samples.append(sample)
+            mask = member.get(ln, 0)
+            if not mask:
+                continue
+            subs = [s for bit, s in enumerate(TRAIN_SUBSETS) if mask >> bit & 1]
+            if first:
+                p = sample["provenance"]
+                for s in subs:
+                    part.provenance[s][(p["provider"], p["model"], p["prompt_version"])] += 1
+            for f in jsonl:
+                try:
+                    rec = JSONL[f](sample)
+                except PrintError as e:
+                    part.skipped[f"{f}.{e.code}"] += 1
+                    continue
+                if rec is None:
+                    part.skipped[f"{f}.no_single_turn_form"] += 1
+                    continue
+                if f in check and not check[f].is_valid({"id": 0, **rec} if f == "xlam" else rec):
+                    raise records.RecordError(f"{f} record of sample {sid} violates callforge/schemas/"
+                                              f"{SCHEMA[f]}.json: {records.validate(SCHEMA[f], rec)[0]}")
+                line = orjson.dumps(rec, option=orjson.OPT_APPEND_NEWLINE)
+                for s in subs:                   # xLAM rows lead with their row number
+                    files[(s, f)].write(b'{"id":%d,' % written[s][f] + line[1:] if f == "xlam" else line)
+                    written[s][f] += 1
+            if sinks:
+                batch.append(orjson.dumps(hf.row(sample, loss[ln]), option=orjson.OPT_APPEND_NEWLINE))
+                masks.append(mask)
+                if len(batch) >= group_rows:
+                    flush()
+        flush()
+        missing = len(wanted.keys() - found)
+        if missing:                              # raised inside the ExitStack: no partial file lands
+            raise ExportError("export.missing_sample", f"{missing} samples named in data/split/ are not in "
+                              f"{verified} (re-run split)")
+        for s, sink in sinks.items():
+            sink.close()
+            written[s]["hf"] = sink.rows
+    part.md5 = {str(out / s / f"{f}.jsonl"): h.md5.hexdigest() for (s, f), h in files.items()}
+    return part

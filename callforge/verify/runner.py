@@ -1,0 +1,294 @@
+"""Run the rule layer, then the model layer, over samples; keep every reason; count everything.
+
+Each rule check has a mode: "reject" (a failure drops the sample), "report" (counted, never drops)
+or "off". A sample is verified when no reject-mode check and no judge failed it; a rejected row lists
+every reason code it failed, once each. Samples stream through in chunks (read, rules, judges, rows
+out, counted, dropped), so memory does not grow with the input. Stats are collected here (tally.py),
+never inside a check.
+"""
+from __future__ import annotations
+
+import dataclasses
+import gc
+import multiprocessing
+import time
+from collections import deque
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Callable, Iterable
+
+import orjson
+
+from . import judges as J
+from .rules import RULES, Check
+from .tally import Tally, code_of
+from .view import Context, RuleSettings, SampleView
+
+MODES = ("reject", "report", "off")
+MAX_DETAILS = 20
+INPUT_CODES = {
+    "input.bad_encoding": "a line that is not UTF-8, or holds a lone surrogate escape",
+    "input.bad_json": "a line that is not (strict) JSON",
+    "input.not_object": "a line that is JSON but not an object",
+    "input.duplicate_id": "a sample id seen on an earlier line",
+    "rule.error": "a check failed on this sample (a checker bug: the sample is rejected, the run goes on)",
+}
+
+
+class VerifyConfigError(ValueError):
+    pass
+
+
+@dataclass
+class Outcome:
+    """What the layers found for one input line."""
+    line: int
+    sample: dict | None
+    rejected_by: list[str] = field(default_factory=list)          # reasons that drop it, in order found
+    failed: dict[str, list[str]] = field(default_factory=dict)    # check name -> its reasons
+    ran: list[str] = field(default_factory=list)                  # checks (and judges) that ran on it
+    flags: list[str] = field(default_factory=list)                # report-mode reasons
+    rules_ok: bool = False                                        # read fine and no reject-mode rule failed
+    text: str = ""            # the input line: a verified sample is passed on as it came
+    sid: str | None = None    # the sample's id (kept when a worker process drops the parsed sample)
+    parsed: bool = False      # the line is a JSON object (so `sample` can be had from `text`)
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected_by
+
+    def codes(self) -> list[str]:
+        return list(dict.fromkeys(code_of(r) for r in self.rejected_by))
+
+    def load(self) -> dict | None:
+        """The sample, parsing the line again if a worker process did not send it back."""
+        if self.sample is None and self.parsed:
+            self.sample = orjson.loads(self.text)
+        return self.sample
+
+
+# ------------------------------------------------------------------ input
+
+def parse_line(n: int, line: bytes | str) -> Outcome | None:
+    """One JSON line -> an Outcome (None for a blank line). A line that is not UTF-8, not JSON or not
+    an object is rejected with an input.* reason; nothing else is lost."""
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8")
+        except UnicodeDecodeError as e:
+            return Outcome(n, None, [f"input.bad_encoding: line {n}: {e.reason} at byte {e.start}"])
+    if not line.strip():
+        return None
+    try:
+        obj = orjson.loads(line)   # strict JSON, 2x json's speed; a lone surrogate ("\ud800") is refused
+    except orjson.JSONDecodeError as e:
+        code = "input.bad_encoding" if "surrogate" in str(e) else "input.bad_json"
+        return Outcome(n, None, [f"{code}: line {n}: {e}"[:300]])
+    except RecursionError:
+        return Outcome(n, None, [f"input.bad_json: line {n}: nested too deeply"])
+    if not isinstance(obj, dict):
+        return Outcome(n, None, [f"input.not_object: line {n}: got {type(obj).__name__}"])
+    sid = obj.get("id")
+    return Outcome(n, obj, text=line.rstrip("\r\n"), sid=sid if isinstance(sid, str) else None, parsed=True)
+
+
+def mark_duplicate(o: Outcome, seen: set[str]) -> None:
+    """A repeated id is rejected as input.duplicate_id, whatever the rules found (the same in any worker count)."""
+    if o.sid is None:
+        return
+    if o.sid in seen:
+        o.rejected_by = [f"input.duplicate_id: line {o.line}: id {o.sid!r} seen before"]
+        o.failed, o.ran, o.flags, o.rules_ok = {}, [], [], False
+    seen.add(o.sid)
+
+
+# ------------------------------------------------------------------ the layers
+
+def active_rules(modes: dict[str, str]) -> list[tuple[Check, str]]:
+    bad = {k: v for k, v in modes.items() if v not in MODES}
+    if bad:
+        raise VerifyConfigError(f"verify.checks: mode must be one of {MODES}, got {bad}")
+    unknown = set(modes) - {c.name for c in RULES}
+    if unknown:
+        raise VerifyConfigError(f"verify.checks: unknown checks {sorted(unknown)}")
+    return [(c, "reject" if c.gate else modes.get(c.name, "reject")) for c in RULES
+            if c.gate or modes.get(c.name, "reject") != "off"]
+
+
+def run_rules(o: Outcome, rules: list[tuple[Check, str]], ctx: Context) -> None:
+    """Every active check on one sample; every reason kept (a failing gate stops the rest)."""
+    if o.sample is None or o.rejected_by:
+        return
+    view = SampleView(o.sample, ctx)
+    for check, mode in rules:
+        try:
+            reasons = check.fn(view)
+        except Exception as e:   # a checker bug rejects this sample, never the whole run
+            reasons = [f"rule.error: {check.name}: {type(e).__name__}: {e}"[:300]]
+        o.ran.append(check.name)
+        if reasons:
+            o.failed[check.name] = reasons
+            (o.rejected_by if mode == "reject" else o.flags).extend(reasons)
+            if check.gate:
+                break
+    o.rules_ok = not o.rejected_by
+
+
+def check_lines(start: int, lines: list, ctx: Context, rules: list[tuple[Check, str]],
+                keep_samples: bool = True) -> list[Outcome]:
+    """Parse and rule-check lines numbered from `start`. keep_samples=False (a worker process) drops the
+    parsed samples before the outcomes travel back: re-parsing the few that are needed is cheaper."""
+    out = []
+    for k, line in enumerate(lines):
+        o = parse_line(start + k, line)
+        if o is None:
+            continue
+        run_rules(o, rules, ctx)
+        if not keep_samples:
+            o.sample = None
+        out.append(o)
+    return out
+
+
+_worker: tuple | None = None
+
+
+def _worker_init(settings: RuleSettings, modes: dict[str, str]) -> None:
+    global _worker
+    gc.disable()   # a rules worker makes no cycles (see _gc_paused)
+    _worker = (Context(settings), active_rules(modes))
+
+
+def _worker_check(job: tuple[int, list]) -> tuple[list[Outcome], float]:
+    c0 = time.process_time()
+    out = check_lines(job[0], job[1], *_worker, keep_samples=False)
+    for o in out:
+        o.text = ""   # the parent holds the line already: sending it back would cost more than the checks
+    return out, time.process_time() - c0
+
+
+def _chunks(lines: Iterable, batch: int):
+    it, start = iter(lines), 1
+    while chunk := list(islice(it, batch)):
+        yield start, chunk
+        start += len(chunk)
+
+
+def _checked(lines: Iterable, batch: int, workers: int, settings: RuleSettings, modes: dict[str, str]):
+    """(outcomes, worker CPU seconds) per chunk, in input order. With workers > 1 a few chunks are in
+    flight at a time (the input is read only as fast as it is checked: memory stays bounded)."""
+    if workers <= 1:
+        ctx, rules = Context(settings), active_rules(modes)
+        for start, chunk in _chunks(lines, batch):
+            yield check_lines(start, chunk, ctx, rules), 0.0
+        return
+    # fork where there is one: workers start at once, with the modules already imported
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    pool = multiprocessing.get_context(method).Pool(workers, _worker_init, (settings, modes))
+    try:
+        jobs, inflight = _chunks(lines, batch), deque()
+
+        def submit():
+            job = next(jobs, None)
+            if job is not None:
+                inflight.append((job, pool.apply_async(_worker_check, (job,))))
+        for _ in range(2 * workers):
+            submit()
+        while inflight:
+            (start, chunk), result = inflight.popleft()
+            outcomes, cpu = result.get()
+            submit()
+            for o in outcomes:
+                if o.parsed:
+                    line = chunk[o.line - start]
+                    o.text = (line.decode("utf-8") if isinstance(line, bytes) else line).rstrip("\r\n")
+            yield outcomes, cpu
+    finally:
+        pool.terminate()
+
+
+def run_judges(outcomes: list[Outcome], gateway, names: list[str], temperature: float, max_tokens: int) -> None:
+    """The model layer, on samples the rule layer kept (judging a dropped sample costs money, changes nothing)."""
+    todo = [o for o in outcomes if o.rules_ok]
+    verdicts = J.judge_samples(gateway, [o.load() for o in todo], names, temperature, max_tokens,
+                               batch=len(todo) or 1)
+    for o, vs in zip(todo, verdicts):
+        for v in vs:
+            check = f"judge.{v.judge}"
+            o.ran.append(check)
+            reasons = v.reason_strings()
+            if reasons:
+                o.failed[check] = reasons
+                o.rejected_by.extend(reasons)
+
+
+def rejected_row(o: Outcome) -> dict:
+    """{id, line, reasons (codes, each once), details (the first reasons in full), sample}."""
+    return {"id": o.sid, "line": o.line, "reasons": o.codes(), "details": o.rejected_by[:MAX_DETAILS],
+            "sample": o.load()}
+
+
+# ------------------------------------------------------------------ the whole stage minus files
+
+@contextmanager
+def _gc_paused(pause: bool = True):
+    """Parsing and checking build acyclic data, freed by reference counting, while the tool caches grow
+    to millions of objects the cycle collector would rescan again and again (~40% of the run). So the
+    rule layer runs with the collector off. Not with judges: asyncio makes cycles, and model latency
+    dwarfs the collector's cost there."""
+    was = gc.isenabled()
+    if pause:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def verify(lines: Iterable[bytes | str], settings: RuleSettings, modes: dict[str, str], judge_names: list[str],
+           gateway=None, offline: bool = False, temperature: float = 0.0, max_tokens: int = 512,
+           batch: int = 1000, workers: int = 1, progress: Callable[[int], None] | None = None,
+           on_verified: Callable[[str], None] | None = None,
+           on_rejected: Callable[[dict], None] | None = None) -> tuple[list[dict], list[dict], dict]:
+    """-> (verified samples, rejected rows, stats), in input order and the same for any `workers`.
+    With on_verified/on_rejected the rows are handed over as they are made and the returned lists stay
+    empty (memory stays flat); on_verified gets the sample's input line as it came (passed on unparsed).
+    workers > 1: the rule layer runs in that many processes, chunk by chunk, results in order."""
+    rules = active_rules(modes)
+    status = {n: ("off" if n not in judge_names else "not run" if offline else "run") for n in J.JUDGES}
+    names = [n for n in J.JUDGES if status[n] == "run"]
+    if names and gateway is None:
+        raise ValueError("judges are on and llm is not offline, but no gateway was given")
+    verified: list[dict] = []
+    rejected: list[dict] = []
+    keep_v = (lambda o: on_verified(o.text)) if on_verified else (lambda o: verified.append(o.load()))
+    keep_r = on_rejected or rejected.append
+    tally, seen = Tally(), set()
+    rules_s = cpu_s = 0.0
+
+    with _gc_paused(pause=not names):
+        t0, c0 = time.perf_counter(), time.process_time()
+        for chunk, worker_cpu in _checked(lines, batch, workers, settings, modes):
+            rules_s += time.perf_counter() - t0
+            cpu_s += time.process_time() - c0 + worker_cpu
+            for o in chunk:
+                mark_duplicate(o, seen)
+            if names:
+                run_judges(chunk, gateway, names, temperature, max_tokens)
+            for o in chunk:
+                tally.add(o)
+                if o.ok:
+                    keep_v(o)
+                else:
+                    keep_r(rejected_row(o))
+            if progress:
+                progress(len(chunk))
+            t0, c0 = time.perf_counter(), time.process_time()
+    stats = tally.result(modes, status)
+    stats["rules_workers"] = workers
+    stats["rules_s"] = round(rules_s, 3)
+    stats["rules_samples_per_s"] = round(tally.n / rules_s, 1) if rules_s > 0 else None
+    stats["rules_samples_per_cpu_s"] = round(tally.n / cpu_s, 1) if cpu_s > 0 else None
+    return verified, rejected, stats

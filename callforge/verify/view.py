@@ -1,0 +1,138 @@
+"""What every rule needs from a sample, computed once per sample (and once per tool list).
+
+A SampleView wraps one sample dict; its derived parts (call turns, the compiled tools) are built on
+first use and shared by all checks. Each distinct tool is normalised and compiled once per run
+(Context.tool), since samples draw their tools from one pool.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from callforge.executability import CompiledTool, ToolIndex
+from callforge.tools import ToolError, normalise_tool
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    """The rule layer's knobs, copied out of the OmegaConf config once (attribute access there is slow)."""
+    min_response_chars: int = 1
+    max_response_chars: int = 4000
+    max_message_chars: int = 20000
+    mixed_language_min_share: float = 0.2
+    mixed_language_min_words: int = 2
+    mixed_language_any_share_words: int = 6
+    language_match_min_words: int = 3
+    require_param_descriptions: bool = True
+
+
+class ToolSet:
+    """The offered tools of a sample: compiled for executability, plus what the API checks found."""
+    __slots__ = ("index", "by_name", "schema_problems", "field_problems")
+
+    def __init__(self, tools, ctx: "Context"):
+        if not isinstance(tools, list):
+            tools = [tools]
+        entries = [ctx.tool(t) for t in tools]
+        self.index = ToolIndex([e[0] for e in entries])
+        self.by_name = {t["name"]: t for t in tools if isinstance(t, dict) and isinstance(t.get("name"), str)}
+        self.schema_problems = [f"{p.code}: {p.where}: {p.message}" for p in self.index.problems]
+        self.field_problems = [p.format(i=i) for i, e in enumerate(entries) for p in e[1]]
+
+
+def _field_problems(t, settings: RuleSettings) -> list[str]:
+    """ToolACE's "all necessary fields": a described tool, described parameters, required ⊆ properties.
+    Templates with {i} for the tool's position, filled per sample."""
+    if not isinstance(t, dict):
+        return []
+    out = []
+    name = str(t.get("name")).replace("{", "{{").replace("}", "}}")
+    if not str(t.get("description") or "").strip():
+        out.append(f"api.no_description: tools[{{i}}]: {name!r} has no description")
+    params = t.get("parameters")
+    if not isinstance(params, dict):
+        return out + ["api.no_parameters: tools[{i}]: no parameters object"]
+    props = params.get("properties")
+    props = props if isinstance(props, dict) else {}
+    req = params.get("required")
+    for r in req if isinstance(req, list) else []:
+        if r not in props:
+            out.append(f"api.required_undeclared: tools[{{i}}]: required {_esc(r)!r} is not a declared parameter")
+    if settings.require_param_descriptions:
+        for k, p in props.items():
+            if not (isinstance(p, dict) and str(p.get("description") or "").strip()):
+                out.append(f"api.param_no_description: tools[{{i}}].{_esc(k)}: parameter has no description")
+    return out
+
+
+def _esc(x) -> str:
+    return str(x).replace("{", "{{").replace("}", "}}")
+
+
+class Context:
+    """Settings plus caches shared across the samples of one run.
+
+    Tools are cached one by one, keyed by (name, description) and confirmed by equality (a C-level
+    compare, ~5x cheaper than serialising a tool to key it). At most MAX_TOOLS are kept (oldest out)."""
+    MAX_TOOLS = 100_000
+
+    def __init__(self, settings: RuleSettings):
+        self.settings = settings
+        self._tools: dict[tuple, list] = {}
+        self.memo: dict[str, dict] = {}   # per-check caches keyed by text (e.g. system prompt -> call format)
+
+    def tool(self, t) -> tuple:
+        """(CompiledTool, or the raw tool when it does not compile; its field problem templates)."""
+        try:
+            key = (t.get("name"), t.get("description"))
+            hash(key)
+        except (AttributeError, TypeError):
+            return t, _field_problems(t, self.settings)   # not a dict / odd name: ToolIndex reports it
+        variants = self._tools.get(key)
+        if variants is None:
+            if len(self._tools) >= self.MAX_TOOLS:
+                self._tools.pop(next(iter(self._tools)))
+            variants = self._tools[key] = []
+        for raw, entry in variants:
+            if raw == t:
+                return entry
+        try:    # what executability.compile_tool does, minus its own cache key: this cache already keyed it
+            compiled = CompiledTool(normalise_tool(t))
+        except (ToolError, RecursionError):
+            compiled = t    # ToolIndex will compile again and record the problem with the tool's position
+        entry = (compiled, _field_problems(t, self.settings))
+        variants.append((t, entry))
+        return entry
+
+    def toolset(self, tools) -> ToolSet:
+        return ToolSet(tools, self)
+
+
+class SampleView:
+    def __init__(self, sample: dict, ctx: Context):
+        self.sample = sample
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.messages: list[dict] = sample.get("messages") or []
+
+    @cached_property
+    def tools(self) -> ToolSet:
+        return self.ctx.toolset(self.sample.get("tools") or [])
+
+    @cached_property
+    def call_turns(self) -> list[tuple[int, list[dict]]]:
+        """[(message index, tool_calls)] for every assistant message that calls tools."""
+        return [(i, m["tool_calls"]) for i, m in enumerate(self.messages)
+                if m.get("role") == "assistant" and m.get("tool_calls")]
+
+    @cached_property
+    def calls(self) -> list[dict]:
+        return [c for _, cs in self.call_turns for c in cs]
+
+    @cached_property
+    def system_text(self) -> str:
+        m = self.messages[0] if self.messages else None
+        return (m.get("content") or "") if m and m.get("role") == "system" else ""
+
+    def text_before(self, end: int, roles: tuple[str, ...]) -> str:
+        return "\n".join(m.get("content") or "" for m in self.messages[:end] if m.get("role") in roles)

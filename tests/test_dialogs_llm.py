@@ -1,0 +1,277 @@
+"""The model path of the dialog stage against a real OpenAI-compatible server on 127.0.0.1.
+
+The server's responder plays the three roles the way a chat model answers: JSON, sometimes inside a
+``` fence or after a sentence of chatter. It reads only what the prompts give it (the instruction,
+the transcript, the call's arguments), so a prompt that stops carrying what a role needs fails here.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from callforge import io, records
+from callforge.config import compose, validate
+from callforge.dialogs.llm_dialog import LLMDialogs
+from callforge.dialogs.pool import Pool
+from callforge.dialogs.prompts import PROMPT_VERSION
+from callforge.gateway import Gateway
+from conftest import run_stage, write_params
+from dialogs_fixtures import TOOLS, settings
+from llm_server import FaultPlan, llm_overrides
+
+REPO = Path(__file__).resolve().parents[1]
+WEATHER = [t for t in TOOLS if t["domain"] == "Weather"]
+CITIES = ("Oslo", "Lisbon", "Quito", "Hanoi")
+MIX = {"single": 1.0, "parallel": 0.0, "dependent": 0.0, "non_tool": 1.0, "clarify": 1.0, "multi_turn": 0.0}
+
+
+def shaped(obj, k: int) -> str:
+    """How chat models hand back JSON: bare, fenced, or after a sentence."""
+    text = json.dumps(obj)
+    return (text, f"```json\n{text}\n```", f"Sure, here it is:\n{text}")[k % 3]
+
+
+class FakeModel:
+    """Answers as user, assistant or tool, from the prompt text alone."""
+
+    def __init__(self):
+        self.k = 0
+        self.assistant_n: list[int] = []
+        self.tweak = None          # optional: f(role, default_answer) -> answer, to inject bad output
+
+    def __call__(self, req):
+        self.k += 1
+        # the role's prompt is the first user message (later ones are the gateway's repair requests)
+        system, last = req["messages"][0]["content"], req["messages"][1]["content"]
+        if system.startswith("You play the USER"):
+            role, ans = "user", self.user(last)
+        elif system.startswith("You simulate the execution"):
+            role, ans = "tool", self.tool(last)
+        else:
+            role, ans = "assistant", self.assistant(system, last)
+            self.assistant_n.append(int(req.get("n") or 1))
+        if self.tweak:
+            ans = self.tweak(role, ans, req)
+        if role == "assistant" and not isinstance(ans, list):
+            return [shaped(ans, self.k) if not isinstance(ans, str) else ans] * int(req.get("n") or 1)
+        return ans if isinstance(ans, (str, list)) else shaped(ans, self.k)
+
+    def user(self, text):
+        city = CITIES[self.k % len(CITIES)]
+        other = CITIES[(self.k + 1) % len(CITIES)]
+        if "asked you a question" in text:
+            asked = [x for x in text.split("\n") if x.startswith("ASSISTANT:")][-1]
+            return {"message": "5 days." if "days" in asked else f"{city}, please."}
+        if "thank the assistant" in text:
+            return {"message": "Thanks, that's all!"}
+        if "same thing again with a different `location`" in text:
+            return {"message": f"And what about {city}?"}
+        if "leave out its required `location`" in text:
+            return {"message": "What's the weather like right now?" if "get_weather" in text else "Can I get a 3-day forecast?"}
+        if "leave out its required `days`" in text:
+            return {"message": f"What's the forecast for {city}?"}
+        if "times with different values" in text:
+            if "get_forecast" in text:
+                return {"message": f"Give me the 2-day forecast for {city}, and the 2-day forecast for {other}."}
+            return {"message": f"How's the weather in {city}, and how's the weather in {other}?"}
+        if "each of these tools once" in text:
+            return {"message": f"How's the weather in {city}, and the 3-day forecast for {other}?"}
+        if "exactly one call of `get_forecast`" in text:
+            return {"message": f"Give me the 4-day forecast for {city}."}
+        if "exactly one call of `get_weather`" in text:
+            return {"message": f"How's the weather in {city} at the moment?"}
+        if "without any tool" in text:
+            return {"message": "What is 15% of 80?"}
+        return {"message": "What can you help me with?"}
+
+    def assistant(self, system, text):
+        lines = [x for x in text.split("\n") if x.startswith(("USER:", "ASSISTANT", "TOOL RESULT"))]
+        thinking = {"tool_needed": True, "api": None, "required_arguments": "", "optional_arguments": "none"}
+        last = lines[-1]
+        if last.startswith("TOOL RESULT"):
+            return {"thinking": {**thinking, "tool_needed": False}, "action": "answer",
+                    "content": "Here is what I found: " + last.split(": ", 1)[1]}
+        # what this decision is about: the latest user message, plus the request it answers
+        chunk = last[len("USER: "):]
+        if len(lines) >= 3 and lines[-2].startswith("ASSISTANT:") and lines[-2].endswith("?"):
+            chunk = lines[-3][len("USER: "):] + " " + chunk
+        if "Thanks" in chunk or "%" in chunk or "help me with" in chunk:
+            answer = ("You're welcome!" if "Thanks" in chunk else "15% of 80 is 12." if "%" in chunk
+                      else "I can check current weather and forecasts.")
+            return {"thinking": {**thinking, "tool_needed": False}, "action": "answer", "content": answer}
+        prev = [x for x in lines if x.startswith("ASSISTANT called: ")]
+        prev_name, prev_args = (re.match(r"ASSISTANT called: ([\w.]+)\((\{.*?\})\)", prev[-1]).groups()
+                                if prev else (None, "{}"))
+        calls = []
+        for clause in re.split(r",? and ", chunk):
+            name = ("get_forecast" if "forecast" in clause else "get_weather" if "weather" in clause
+                    else prev_name or "get_weather")     # "and what about Hanoi?" repeats the last call
+            city = next((c for c in CITIES if c in clause), None)
+            days = re.search(r"(\d+)[- ]day", clause) or re.search(r"(\d+)[- ]day", chunk)
+            if city is None:
+                continue
+            if name == "get_forecast" and days is None and name == prev_name:
+                days = re.search(r"(\d+)", str(json.loads(prev_args).get("days", "")))
+            if name == "get_forecast" and days is None:
+                return {"thinking": {**thinking, "api": name, "required_arguments": "days: missing"},
+                        "action": "ask", "content": "For how many days?"}
+            args = {"location": city, **({"days": int(days.group(1))} if name == "get_forecast" else {})}
+            calls.append({"name": name, "arguments": args})
+        if not calls:
+            name = "get_forecast" if "forecast" in chunk else "get_weather"
+            return {"thinking": {**thinking, "api": name, "required_arguments": "location: missing"},
+                    "action": "ask", "content": "Which city do you mean?"}
+        return {"thinking": {**thinking, "api": calls[0]["name"], "required_arguments": "location (user)"},
+                "action": "call", "tool_calls": calls, "content": None}
+
+    def tool(self, text):
+        args = json.loads(text.rsplit("Call arguments:\n", 1)[1])
+        if "days" in args:
+            return {"result": {"location": args["location"], "days": [{"date": "2025-03-01", "high": 12.0, "low": 4.5}]}}
+        return {"result": {"location": args["location"], "temperature": 14.5, "conditions": "light rain"}}
+
+
+@pytest.fixture
+def model(llm_server):
+    fake = FakeModel()
+    llm_server.set_responder(fake)
+    return fake
+
+
+def _runner(llm_server, tmp_path, n=18, votes=3, mix=MIX, **over):
+    cfg = validate(compose(llm_overrides(llm_server) + [f"cache_dir={tmp_path / 'cache'}"], root=REPO))
+    gw = Gateway(cfg.llm, stage="dialogs", cache_dir=tmp_path / "cache", seed=0)
+    s = settings(samples=n, mix=mix, votes=votes, steering__scorer="none", **over)
+    prov = {"provider": "compatible", "model": "test-model", "prompt_version": PROMPT_VERSION, "seed": 0, "stage": "dialogs"}
+    return LLMDialogs(Pool(WEATHER), s, gw, prov), gw
+
+
+def test_model_path_makes_valid_dialogs_of_each_type(llm_server, model, tmp_path):
+    runner, gw = _runner(llm_server, tmp_path)
+    try:
+        recs, drops = runner.run(range(18))
+    finally:
+        gw.close()
+    assert not drops, drops
+    assert {r["data_type"] for r in recs} == {"single", "non_tool", "clarify"}
+    for r in recs:
+        assert records.validate("sample", r) == []
+        assert r["provenance"]["provider"] == "compatible" and r["provenance"]["prompt_version"] == PROMPT_VERSION
+        assert r["voting"]["votes"] == 3 and r["voting"]["min_samples"] == 3
+        for m in r["messages"]:
+            if m["role"] == "assistant":
+                assert m["thinking"].startswith("Tool needed: ")
+        if r["data_type"] == "clarify":
+            answer = r["messages"][2]["content"]
+            call = r["messages"][3]["tool_calls"][0]
+            supplied = [str(v) for v in call["arguments"].values() if str(v) in answer]
+            assert supplied and not any(v in r["messages"][0]["content"] for v in supplied)
+        if r["data_type"] == "single":
+            res = json.loads(r["messages"][2]["content"])
+            assert res["location"] == r["messages"][1]["tool_calls"][0]["arguments"]["location"]
+    assert set(model.assistant_n) == {3}   # every decision was sampled three times
+
+
+def test_model_path_makes_parallel_and_multi_turn_dialogs(llm_server, model, tmp_path):
+    mix = {"single": 0.0, "parallel": 1.0, "dependent": 0.0, "non_tool": 0.0, "clarify": 0.0, "multi_turn": 1.0}
+    runner, gw = _runner(llm_server, tmp_path, n=16, mix=mix)
+    try:
+        recs, drops = runner.run(range(16))
+    finally:
+        gw.close()
+    assert not drops, drops
+    assert {r["data_type"] for r in recs} == {"parallel", "multi_turn"}
+    for r in recs:
+        assert records.validate("sample", r) == []
+        if r["data_type"] == "parallel":
+            step = next(m for m in r["messages"] if m.get("tool_calls"))
+            assert len(step["tool_calls"]) == 2
+            assert [m["tool_call_id"] for m in r["messages"] if m["role"] == "tool"] == [c["id"] for c in step["tool_calls"]]
+        else:
+            assert sum(m["role"] == "user" for m in r["messages"]) >= 2
+
+
+def _drops_with(llm_server, model, tmp_path, tweak, n=9):
+    model.tweak = tweak
+    runner, gw = _runner(llm_server, tmp_path, n=n)
+    try:
+        return runner.run(range(n))
+    finally:
+        gw.close()
+
+
+def test_disagreeing_votes_drop_the_sample(llm_server, model, tmp_path):
+    def tweak(role, ans, req):
+        if role == "assistant" and ans.get("action") == "call":
+            return [json.dumps({**ans, "tool_calls": [{"name": ans["tool_calls"][0]["name"],
+                                                       "arguments": {**ans["tool_calls"][0]["arguments"], "location": c}}]})
+                    for c in ("Oslo", "oslo ", "Paris")][: int(req.get("n") or 1)]
+        return ans
+    recs, drops = _drops_with(llm_server, model, tmp_path, tweak)
+    assert drops and {d["reason"] for d in drops} == {"dialogs.vote_disagreement"}
+    assert all(not any(m.get("tool_calls") for m in r["messages"]) for r in recs)   # only non-tool ones survive
+
+
+def test_votes_that_differ_only_in_surface_form_agree(llm_server, model, tmp_path):
+    def tweak(role, ans, req):
+        if role == "assistant" and ans.get("action") == "call":
+            a = ans["tool_calls"][0]
+            forms = (a["arguments"]["location"], f"  {a['arguments']['location'].upper()} ", a["arguments"]["location"].lower())
+            return [json.dumps({**ans, "tool_calls": [{"name": a["name"], "arguments": {**a["arguments"], "location": f}}]})
+                    for f in forms][: int(req.get("n") or 1)]
+        return ans
+    recs, drops = _drops_with(llm_server, model, tmp_path, tweak)
+    assert not drops and any(r["data_type"] == "single" for r in recs)
+
+
+@pytest.mark.parametrize("kind, reason", [
+    ("prose", "llm.bad_json"),
+    ("unknown_tool", "dialogs.unknown_tool"),
+    ("bad_arguments", "dialogs.invalid_arguments"),
+    ("bad_result", "llm.schema_invalid"),
+    ("no_call", "dialogs.type_mismatch"),
+])
+def test_malformed_answers_are_dropped_with_reasons(llm_server, model, tmp_path, kind, reason):
+    def tweak(role, ans, req):
+        if role == "assistant" and isinstance(ans, dict) and ans.get("action") == "call":
+            if kind == "prose":
+                return "I would call the weather tool for Oslo."
+            if kind == "unknown_tool":
+                return {**ans, "tool_calls": [{"name": "get_stock_price", "arguments": {"ticker": "X"}}]}
+            if kind == "bad_arguments":
+                return {**ans, "tool_calls": [{"name": ans["tool_calls"][0]["name"], "arguments": {"units": "kelvin"}}]}
+            if kind == "no_call":
+                return {"action": "answer", "content": "It is probably sunny."}
+        if role == "tool" and kind == "bad_result":
+            return {"result": {"temperature": "warm"}}
+        return ans
+    recs, drops = _drops_with(llm_server, model, tmp_path, tweak)
+    tool_types = {"single", "clarify"}
+    assert drops and {d["reason"] for d in drops} == {reason}
+    assert {d["data_type"] for d in drops} <= tool_types
+    assert all(r["data_type"] == "non_tool" for r in recs)
+    assert len(recs) + len(drops) == 9
+
+
+def test_stage_runs_the_model_path_through_faults(project, llm_server, model):
+    llm_server.set_responder(FaultPlan(model, {"server_error": 0.08, "malformed": 0.05, "rate_limit": 0.05}))
+    io.write_jsonl(project / "data" / "apis.jsonl", WEATHER)
+    over = ["dialogs.samples=12", "dialogs.votes=2", "dialogs.steering.calibration_samples=4",
+            "dialogs.mix.parallel=0", "dialogs.mix.dependent=0", "dialogs.mix.multi_turn=0"]
+    write_params(project, llm_overrides(llm_server) + over)
+    run_stage("dialogs", project)
+    rows = io.read_jsonl(project / "data" / "dialogs.jsonl")
+    drops = io.read_jsonl(project / "data" / "dialogs_dropped.jsonl")
+    m = json.loads((project / "metrics" / "dialogs.json").read_text())
+    assert len(rows) + len(drops) == 12 and m["reconciled"] and len(rows) >= 9
+    assert all(r["provenance"]["model"] == "test-model" for r in rows)
+    assert m["voting"]["mode"] == "model" and m["voting"]["votes_per_decision"] == 2
+    assert m["tokens"]["prompt_tokens"] > 0 and m["tokens"]["completion_tokens"] > 0
+    assert m["steering"]["scored"] == len(rows)
+    calls_before = llm_server.calls
+    run_stage("dialogs", project)            # the response cache answers a re-run
+    assert llm_server.calls == calls_before
+    assert io.read_jsonl(project / "data" / "dialogs.jsonl") == rows

