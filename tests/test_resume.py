@@ -47,7 +47,7 @@ def prepare_verify(project: Path, server: TestServer) -> None:
     (project / "data" / "dialogs.jsonl").write_text(
         "".join(json.dumps(samplegen.make_sample(i, pool, by_domain)) + "\n" for i in range(30)))
     write_params(project, llm_overrides(server, **{"llm.concurrency": 4}) + NO_TRACKING + [
-        "verify.checks.grounding=report", "verify.checks.labels=report", "verify.judges.batch=10"])
+        "verify.checks.grounding=report", "verify.checks.labels=report", "verify.batch=10"])
 
 
 class SameAnswers:

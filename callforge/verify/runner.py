@@ -105,6 +105,15 @@ def mark_duplicate(o: Outcome, seen: set[str]) -> None:
 
 # ------------------------------------------------------------------ the layers
 
+def settings_from(vc) -> tuple[RuleSettings, dict[str, str], list[str]]:
+    """(rule settings, check modes, judges switched on) from the `verify` config section; bad modes raise."""
+    settings = RuleSettings(**{f.name: vc[f.name] for f in dataclasses.fields(RuleSettings)})
+    modes = {k: str(v) for k, v in vc.checks.items()}
+    active_rules(modes)   # validate before any work
+    judges = [n for n in J.JUDGES if vc.judges.get(n)]
+    return settings, modes, judges
+
+
 def active_rules(modes: dict[str, str]) -> list[tuple[Check, str]]:
     bad = {k: v for k, v in modes.items() if v not in MODES}
     if bad:
