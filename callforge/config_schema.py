@@ -163,7 +163,7 @@ class DialogsSteeringConfig:
 class DialogsConfig:
     """Dialog generation (stage `dialogs`)."""
     input: str = "data/apis.jsonl"
-    samples: int = 2000
+    samples: int = 32                  # the default pipeline fits ~15 min on 2 cores; raise for real data
     mix: Dict[str, float] = field(default_factory=lambda: {
         "single": 0.2, "parallel": 0.2, "dependent": 0.15, "non_tool": 0.15, "clarify": 0.15, "multi_turn": 0.15})
     candidate_weights: List[float] = field(default_factory=lambda: [0.15, 0.25, 0.25, 0.15, 0.1, 0.1])  # P(k APIs), k=1..
@@ -187,7 +187,7 @@ class DialogsConfig:
 class SplitDifficultyConfig:
     # not named `size`: DVC leaves params called size/nfiles out of its run-cache key (treeverse/dvc#10296),
     # so changing one would restore stale outputs
-    samples: Optional[int] = 600       # per level (ToolACE: 60,000); null: a third of the scored pool each
+    samples: Optional[int] = None      # per level (ToolACE: 60,000); null: a third of the scored pool each
 
 
 @dataclass
@@ -197,7 +197,7 @@ class SplitDiversityConfig:
     low: float = 0.2                   # share of the clusters each level draws from (ToolACE: 6 / 14 / 30 of 30)
     medium: float = 0.467
     high: float = 1.0
-    samples: Optional[int] = 250       # per level (ToolACE: ~30,000); null: the most the low level allows
+    samples: Optional[int] = None      # per level (ToolACE: ~30,000); null: the most the low level allows
     kmeans_iters: int = 30
     vocab_size: int = 2048
 
@@ -306,7 +306,7 @@ class FinetuneConfig:
 class EvaluateBfclConfig:
     categories: List[str] = field(default_factory=lambda: [
         "simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance", "live_simple", "live_multiple"])
-    per_category: Optional[int] = 6    # seeded subsample per category; null: all
+    per_category: Optional[int] = 3    # seeded subsample per category; null: all
     source: Optional[str] = None       # a bfcl-eval wheel or a folder in its data layout; null: pip download
     cache_dir: Optional[str] = None    # where the wheel is cached; null: ~/.cache/callforge/bfcl
 
@@ -327,7 +327,7 @@ class EvaluateConfig:
     backend: str = "local"             # local (transformers on base + models/adapter) | server
     bfcl: EvaluateBfclConfig = field(default_factory=EvaluateBfclConfig)
     heldout: bool = True               # also score data/export/eval_bfcl
-    heldout_per_category: Optional[int] = 6
+    heldout_per_category: Optional[int] = 3
     max_new_tokens: int = 128
     batch_size: int = 24               # prompts generated together (local); decoding cost is per step
     server: EvaluateServerConfig = field(default_factory=EvaluateServerConfig)

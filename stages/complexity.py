@@ -25,7 +25,7 @@ from callforge.scoring.features import features
 from callforge.stage import stage_run
 
 IN, OUT, HIST = "data/dialogs.jsonl", "data/scores.jsonl", "metrics/complexity_hist.json"
-CHUNK = 64          # samples scored between cache writes: what a kill can lose at most
+CHUNK = 16          # samples scored between cache writes: what a kill can lose at most
 BINS = 30
 
 
