@@ -78,14 +78,6 @@ def fetch_wheel(cache_dir: str | Path | None = None, version: str = VERSION) -> 
     return path
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _open_wheel(path: Path) -> zipfile.ZipFile:
     try:
         z = zipfile.ZipFile(path)

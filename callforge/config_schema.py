@@ -205,7 +205,7 @@ class SplitDiversityConfig:
 @dataclass
 class SplitHoldoutConfig:
     unit: str = "domain"               # api | subdomain | domain: what is held out whole
-    fraction: float = 0.05             # share of the called units held out of training for the eval split
+    fraction: float = 0.15             # share of the called units held out of training for the eval split
     min_units: int = 1
 
 
@@ -213,7 +213,7 @@ class SplitHoldoutConfig:
 class SplitDecontamConfig:
     eval_set: str = "bfcl"             # bfcl | none
     bfcl_dir: Optional[str] = None     # folder of BFCL_v*_<category>.json files
-    fetch: bool = False                # else take them from the BFCL fetcher (callforge.bfcl)
+    fetch: bool = True                 # no bfcl_dir: the BFCL fetcher's cached wheel (callforge.bfcl)
     required: bool = False             # fail instead of warn when the eval set is unavailable
     categories: List[str] = field(default_factory=list)    # BFCL categories to read; empty: all found
     ngram: int = 8
@@ -269,7 +269,7 @@ class ScorerConfig:
     n_ctx: int = 8192
     n_batch: int = 512
     n_threads: Optional[int] = None    # null: all cores
-    reuse_prefix: bool = True
+    reuse_prefix: bool = False         # keep the KV prefix shared with the previous sample (faster, not batch-invariant)
     # remote
     base_url: Optional[str] = None     # http://host:port/v1
     model: Optional[str] = None

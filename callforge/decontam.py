@@ -118,7 +118,11 @@ def eval_questions(cfg) -> tuple[dict[str, str], str]:
         try:
             wheel = bfcl.fetch_wheel()
         except bfcl.BfclError as e:
-            raise EvalSetError(e.code, str(e).split(": ", 1)[-1]) from None
+            if cfg.required:
+                raise EvalSetError(e.code, str(e).split(": ", 1)[-1]) from None
+            print(f"callforge: warning: BFCL download failed ({e}); training samples are not checked against it",
+                  file=sys.stderr)
+            return {}, "unavailable"
         return bfcl_questions(wheel, cfg.categories), f"bfcl-eval=={bfcl.VERSION}"
     if cfg.required:
         raise EvalSetError("decontam.eval_set_unavailable",

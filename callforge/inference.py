@@ -71,6 +71,31 @@ def parse_answer(text: str | None) -> Parsed:
 
 # -- backends -----------------------------------------------------------------------------------------
 
+ALIAS_COSINE = 0.99
+
+
+def end_aliases(model, end_id: int) -> list[int]:
+    """Tokens the model cannot tell apart from its end-of-turn token.
+
+    A base model never saw its chat template's end token, so that token's (tied) output row is an
+    untrained one, within cosine 0.995 of hundreds of other untrained rows (unused slots, rare glyphs)
+    in gemma-3-270m. LoRA does not train that row: a tuned model that means to end its turn lands on
+    any of them, and the answer runs on. Rows this close to the end token's row are taken as stops.
+    A chat-tuned model's end row is trained and distinct, and gets no aliases."""
+    import torch
+
+    head = model.get_output_embeddings()
+    if head is None:
+        return []
+    w = head.weight.detach()
+    e = w[end_id].float()
+    out = []
+    for a in range(0, w.shape[0], 32768):          # blockwise: no full float copy of a 262k-row matrix
+        blk = w[a:a + 32768].float()
+        cos = (blk @ e) / (blk.norm(dim=1) * e.norm()).clamp_min(1e-12)
+        out += (torch.nonzero(cos >= ALIAS_COSINE).flatten() + a).tolist()
+    return sorted(set(out) - {end_id})
+
 class HFGenerator:
     """Greedy answers from a transformers causal LM (optionally a peft model)."""
 
@@ -80,8 +105,11 @@ class HFGenerator:
         self.adapter = adapter   # False on a peft model: answer as the base model (adapter switched off)
         self.max_new_tokens, self.batch_size, self.max_prompt_tokens = max_new_tokens, batch_size, max_prompt_tokens
         end_ids = tokenizer(FORMATS[chat_format].end, add_special_tokens=False)["input_ids"]
-        self.stop = sorted({i for i in [tokenizer.eos_token_id] + (end_ids if len(end_ids) == 1 else []) if i is not None})
-        self.stats = {"prompts": 0, "prompt_tokens": 0, "new_tokens": 0, "generate_s": 0.0, "skipped_too_long": 0}
+        end = end_ids if len(end_ids) == 1 else []
+        self.aliases = end_aliases(model, end[0]) if end else []
+        self.stop = sorted({i for i in [tokenizer.eos_token_id] + end + self.aliases if i is not None})
+        self.stats = {"prompts": 0, "prompt_tokens": 0, "new_tokens": 0, "generate_s": 0.0, "skipped_too_long": 0,
+                      "end_token_aliases": len(self.aliases)}
 
     def prompt_text(self, sample: dict) -> str:
         s = copy.copy(sample)

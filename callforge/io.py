@@ -65,6 +65,14 @@ def read_jsonl(path: Path | str) -> list[dict]:
     return list(iter_jsonl(path))
 
 
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def md5_file(path: Path | str) -> str:
     """md5 of a file, or of a folder the way DVC names it (md5 of its sorted file list + '.dir')."""
     path = Path(path)

@@ -32,7 +32,8 @@ BINS = 30
 def scorer_identity(scorer, cfg) -> str:
     """Everything besides the sample that determines its score."""
     return "|".join(str(x) for x in (scorer.backend, scorer.model, getattr(scorer, "chat_format", ""),
-                                     getattr(scorer, "call_format", ""), cfg.model_sha256 or "", cfg.base_url or ""))
+                                     getattr(scorer, "call_format", ""), cfg.model_sha256 or "", cfg.base_url or "",
+                                     getattr(scorer, "reuse_prefix", "")))
 
 
 def histogram(losses: list[float]) -> list[dict]:

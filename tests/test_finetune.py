@@ -108,3 +108,13 @@ def test_lora_steps_lower_the_training_loss(tmp_path):
     assert abs(loss() - tuned) < 1e-4
     cfg = json.loads((tmp_path / "adapter" / "adapter_config.json").read_text())
     assert cfg["r"] == 16 and cfg["lora_alpha"] == 32 and cfg["base_model_name_or_path"] == "packaged"
+    # The base model's <end_of_turn> row is untrained: generation also stops on rows it cannot tell
+    # apart from it (seen: a tuned model ending its calls with U+12312 instead), never on real text.
+    from callforge.inference import HFGenerator
+    gen = HFGenerator(model, loaded.tokenizer, fmt, max_new_tokens=4)
+    tok = loaded.tokenizer
+    end = tok.convert_tokens_to_ids("<end_of_turn>")
+    glyph = tok("\U00012312", add_special_tokens=False)["input_ids"]
+    assert end in gen.stop and len(glyph) == 1 and glyph[0] in gen.stop
+    common = {i for w in ("[", "]", "(", "=", " the", "city", '"', "\n") for i in tok(w, add_special_tokens=False)["input_ids"]}
+    assert not common & set(gen.stop)

@@ -2,7 +2,7 @@
 
 Reference: llama-cpp-python with logits_all=True evaluates each whole sample; the NLL of response
 token p is -log_softmax(logits[p-1])[token p] over the full vocabulary (float64). The fast path
-(logits only at response positions, KV prefix reuse, sorted order) must agree to 1e-3 per token.
+(logits only at response positions, sorted order) must agree to 1e-3 per token.
 Skips when the optional `local` extra is not installed.
 """
 from __future__ import annotations
@@ -57,12 +57,13 @@ def test_tokens_split_exactly_between_context_and_response(scorer):
 
 
 def test_fast_path_matches_full_vocabulary_reference(scorer, reference):
+    """The default path (logits only at response positions, sorted order, no prefix reuse): every token."""
     data = samples()
     data = data[::-1]                   # input order differs from the scorer's internal order
     scorer.reset()
+    assert scorer.reuse_prefix is False
     got = scorer.token_nlls(data)
     assert [g.id for g in got] == [s["id"] for s in data]
-    assert scorer.stats["reused"] > 0   # two tool lists are shared, so the prefix was reused
     for g in got:
         ref = reference[g.id]
         assert g.error is None and g.nll.shape == ref.shape and ref.size > 10
@@ -73,15 +74,25 @@ def test_fast_path_matches_full_vocabulary_reference(scorer, reference):
         assert r["backend"] == "local" and r["model"] == "gemma-3-270m-q4_k_m.gguf"
 
 
-def test_without_prefix_reuse_same_numbers(scorer, reference):
+def test_prefix_reuse_is_close_but_not_batch_invariant(scorer, reference):
+    """Opt-in prefix reuse evaluates shared prefixes once. llama.cpp's kernels give slightly different
+    logits when a sequence is split across evaluations, so agreement is close, not exact: almost every
+    token to 1e-3, sample losses to 1e-2 (the default path above is exact)."""
     scorer.reset()
-    scorer.reuse_prefix = False
+    scorer.reuse_prefix = True
     try:
-        got = scorer.token_nlls(samples()[:2])
+        scorer.stats["reused"] = 0
+        got = scorer.token_nlls(samples())
+        assert scorer.stats["reused"] > 0   # two tool lists are shared, so the prefix was reused
     finally:
-        scorer.reuse_prefix = True
+        scorer.reuse_prefix = False
+    close = total = 0
     for g in got:
-        np.testing.assert_allclose(g.nll, reference[g.id], rtol=0, atol=1e-3)
+        ref = reference[g.id]
+        close += int((np.abs(g.nll - ref) <= 1e-3).sum())
+        total += ref.size
+        assert abs(g.nll.mean() - ref.mean()) < 1e-2
+    assert close / total >= 0.98
 
 
 def test_bad_samples_get_reasons(scorer):

@@ -83,7 +83,7 @@ def write_api(nodes: list[tuple[tuple[str, ...], str, list[str]]], example: dict
     ops = "\n".join(f"- {OPERATOR_TEXT[o]}" for o in operators) or "- (no extra changes)"
     return [{"role": "system", "content": _SYSTEM_API},
             {"role": "user", "content":
-                f"Functionalities (from the API context tree):\n" + "\n".join(lines) + "\n\n"
+                "Functionalities (from the API context tree):\n" + "\n".join(lines) + "\n\n"
                 f"Write {scope_txt}.\n\n"
                 f"An API from the existing pool, for format and level of detail only (do not copy its purpose or name):\n{ex}\n\n"
                 f"Apply these changes to your design:\n{ops}\n\n"

@@ -6,8 +6,10 @@ Here, per sample:
   * the batch asks llama.cpp for logits only at the positions that predict a response token, so the
     output projection (the largest matrix of a small-vocabulary-heavy model) runs only there;
   * log-softmax over the full vocabulary is computed only for those rows (exact, not top-k);
-  * samples are sorted by their tokens, and the KV cache keeps the longest prefix shared with the
-    previous sample (same system prompt + tool list), so that prefix is evaluated once.
+  * optionally (reuse_prefix), samples are sorted by their tokens and the KV cache keeps the longest
+    prefix shared with the previous sample (same system prompt + tool list), so that prefix is
+    evaluated once. Off by default: llama.cpp's kernels are not batch-invariant, so splitting a
+    sequence into two evaluations moves some logits slightly, and a score would depend on its neighbour.
 """
 from __future__ import annotations
 
@@ -49,7 +51,7 @@ class LocalScorer(ModelScorer):
 
     def __init__(self, model_path: str | None = None, sha256: str | None = None, chat_format: str | None = None,
                  call_format: str = "python", n_ctx: int = 8192, n_batch: int = 512, n_threads: int | None = None,
-                 reuse_prefix: bool = True):
+                 reuse_prefix: bool = False):
         lc = self._lc = load_llama_cpp()
         path = resolve_model(model_path, sha256)
         threads = n_threads or os.cpu_count() or 1

