@@ -122,9 +122,21 @@ def _order(n_examples: int, n_needed: int, seed: int) -> list[int]:
     return out[:n_needed]
 
 
+def chat_token_ids(tokenizer, chat_format: str) -> list[int]:
+    """The chat format's end-of-turn token, when it is one token. A base model never saw it, so its
+    (tied) embedding row is untrained and sits among hundreds of near-identical untrained rows: LoRA on
+    the linear layers cannot make the model emit it reliably. Training that one row (peft's trainable
+    tokens) can."""
+    from callforge.scoring.render import FORMATS
+
+    ids = tokenizer(FORMATS[chat_format].end, add_special_tokens=False)["input_ids"]
+    return ids if len(ids) == 1 else []
+
+
 def train(examples: list[Example], loaded: base_model.Loaded, s: TrainSettings, out_dir: str | Path,
-          progress=None) -> TrainResult:
-    """LoRA-train `loaded.model` on `examples`, write the adapter to out_dir, return metrics."""
+          progress=None, token_ids: list[int] | None = None) -> TrainResult:
+    """LoRA-train `loaded.model` on `examples` (plus the embedding rows of `token_ids`), write the
+    adapter to out_dir, return metrics."""
     import torch
     from peft import LoraConfig, get_peft_model
 
@@ -136,7 +148,7 @@ def train(examples: list[Example], loaded: base_model.Loaded, s: TrainSettings, 
     device = next(loaded.model.parameters()).device
     model = get_peft_model(loaded.model, LoraConfig(
         r=s.rank, lora_alpha=s.alpha, lora_dropout=s.dropout, target_modules=s.target_modules,
-        bias="none", task_type="CAUSAL_LM"))
+        bias="none", task_type="CAUSAL_LM", trainable_token_indices=list(token_ids) if token_ids else None))
     model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(trainable, lr=s.lr, weight_decay=0.0)
@@ -198,9 +210,10 @@ def finetune(train_jsonl: str | Path, out_dir: str | Path, s: TrainSettings, pro
     loaded = base_model.load(s.base_model, device=s.device, dtype=s.dtype)
     fmt = base_model.chat_format_for(loaded, s.chat_format)
     examples, skipped = build_examples(samples, loaded.tokenizer, fmt, s.max_seq_len, s.max_samples, s.seed)
-    result = train(examples, loaded, s, out_dir, progress)
+    tokens = chat_token_ids(loaded.tokenizer, fmt)
+    result = train(examples, loaded, s, out_dir, progress, token_ids=tokens)
     result.metrics.update({
-        "chat_format": fmt, "load_s": loaded.load_s, "load_from_cache": loaded.from_cache,
+        "chat_format": fmt, "trained_token_rows": tokens, "load_s": loaded.load_s, "load_from_cache": loaded.from_cache,
         "input_samples": len(samples),
         "skipped": dict(sorted((bad_lines + skipped).items())),
     })

@@ -71,16 +71,17 @@ def parse_answer(text: str | None) -> Parsed:
 
 # -- backends -----------------------------------------------------------------------------------------
 
-ALIAS_COSINE = 0.99
+ALIAS_COSINE = 0.98
 
 
 def end_aliases(model, end_id: int) -> list[int]:
     """Tokens the model cannot tell apart from its end-of-turn token.
 
     A base model never saw its chat template's end token, so that token's (tied) output row is an
-    untrained one, within cosine 0.995 of hundreds of other untrained rows (unused slots, rare glyphs)
-    in gemma-3-270m. LoRA does not train that row: a tuned model that means to end its turn lands on
-    any of them, and the answer runs on. Rows this close to the end token's row are taken as stops.
+    untrained one, within cosine 0.98 of thousands of other untrained rows (unused slots, rare glyphs)
+    in gemma-3-270m. LoRA alone does not train that row (callforge's finetune also trains it, see
+    finetune.chat_token_ids): a model that means to end its turn lands on any of them and the answer
+    runs on. Rows this close to the end token's row are taken as stops, for every model alike.
     A chat-tuned model's end row is trained and distinct, and gets no aliases."""
     import torch
 

@@ -88,7 +88,9 @@ def test_lora_steps_lower_the_training_loss(tmp_path):
     examples, skipped = build_examples(samples, loaded.tokenizer, fmt, 160, None, seed=0)
     assert len(examples) == 3 and not skipped
     s = finetune.settings("cpu", max_steps=3, batch_size=3, max_seq_len=160, lr=2e-3, dropout=0.0)
-    res = finetune.train(examples, loaded, s, tmp_path / "adapter")
+    end = finetune.chat_token_ids(loaded.tokenizer, fmt)
+    assert loaded.tokenizer.convert_ids_to_tokens(end) == ["<end_of_turn>"]
+    res = finetune.train(examples, loaded, s, tmp_path / "adapter", token_ids=end)
     model = res.model
     pad = loaded.tokenizer.pad_token_id
 
