@@ -19,7 +19,7 @@ import os
 import time
 from pathlib import Path
 
-N_SAMPLES = 50
+N_SAMPLES = int(os.environ.get("CALLFORGE_BENCH_N", "50"))   # samples (each scored by all three routes)
 ROUNDS = 1
 CHUNK = 5
 

@@ -20,6 +20,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """Linux: the server gets SIGTERM when the stage that started it dies (even by kill -9), so a
+    killed stage leaves no model server eating the CPU."""
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class LocalServer:
     def __init__(self, model_path: str | None = None, n_ctx: int = 4096, startup_timeout_s: float = 180.0,
                  log_path: Path | str | None = None, extra_args: tuple[str, ...] = ("--chat_format", "gemma")):
@@ -49,7 +60,8 @@ class LocalServer:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
              "--port", str(self.port), "--n_ctx", str(self.n_ctx), "--verbose", "False", *self.extra_args],
-            stdout=log, stderr=log, env={**os.environ})
+            stdout=log, stderr=log, env={**os.environ},
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
         deadline = time.time() + self.startup_timeout_s
         while time.time() < deadline:
             if self.proc.poll() is not None:

@@ -46,7 +46,9 @@ def build(folder: Path, mlflow_template: Path, overrides=(), extra_fn=None, stag
     extra = extra_fn(pool, by_domain) if extra_fn else []
     make_dataset(folder, N_SAMPLES, n_apis=300, n_domains=20, extra=extra)
     bfcl = write_bfcl(folder / "bfcl")
-    write_params(folder, [f"split.decontam.bfcl_dir={bfcl}", "split.decontam.required=true", *overrides])
+    # sizes the tests were written for (the shipped defaults are sized for the 32-sample default run)
+    write_params(folder, [f"split.decontam.bfcl_dir={bfcl}", "split.decontam.required=true", "split.holdout.fraction=0.05",
+                          "split.difficulty.samples=600", "split.diversity.samples=250", *overrides])
     for name in stages:
         run_stage(name, folder)
     return folder

@@ -60,5 +60,15 @@ def test_default_pipeline_yields_the_configured_mix(project):
         run_stage(stage, project)
     m = json.loads((project / "metrics" / "dialogs.json").read_text())
     assert m["samples_written"] >= 0.99 * m["samples_requested"]
+    # 32 samples by default: shares come in steps of 1/32, so within 5 percentage points
+    for t, share in m["type_share_configured"].items():
+        assert share > 0 and abs(m["type_share"][t] - share) <= 0.05, (t, m["type_share"])
+
+
+def test_mix_at_scale_is_within_five_percent_of_each_share(project):
+    write_params(project, ["dialogs.samples=2000"])
+    for stage in ("taxonomy", "apis", "dialogs"):
+        run_stage(stage, project)
+    m = json.loads((project / "metrics" / "dialogs.json").read_text())
     for t, share in m["type_share_configured"].items():
         assert share > 0 and abs(m["type_share"][t] - share) <= 0.05 * share, (t, m["type_share"])

@@ -46,7 +46,7 @@ def test_evaluate_stage_through_a_server(project, shared_bfcl, llm_server):
         "evaluate.backend=server", f"evaluate.server.base_url={llm_server.base_url}",
         "evaluate.server.base_model=plain", "evaluate.server.finetuned_model=tuned",
         f"evaluate.bfcl.source={shared_bfcl}", "evaluate.bfcl.categories=[simple_python,parallel,irrelevance]",
-        "evaluate.bfcl.per_category=4"])
+        "evaluate.bfcl.per_category=4", "evaluate.heldout_per_category=6"])
     run_stage("evaluate", project)
     m = json.loads((project / "metrics" / "evaluate.json").read_text())
     assert m["bfcl"]["models"]["finetuned"]["overall"]["accuracy"] == 1.0

@@ -144,7 +144,7 @@ def test_bad_lines_are_rejected_with_reasons_and_the_rest_kept(project):
 
 def test_missing_required_eval_set_is_a_clear_error(project):
     make_dataset(project, 50, n_apis=40, n_domains=4)
-    write_params(project, ["split.decontam.required=true", "tracking.enabled=false"])
+    write_params(project, ["split.decontam.required=true", "split.decontam.fetch=false", "tracking.enabled=false"])
     proc = run_stage("split", project, check=False)
     assert proc.returncode != 0
     assert "decontam.eval_set_unavailable" in proc.stderr

@@ -78,7 +78,7 @@ def parse_line(n: int, line: bytes | str) -> Outcome | None:
             line = line.decode("utf-8")
         except UnicodeDecodeError as e:
             return Outcome(n, None, [f"input.bad_encoding: line {n}: {e.reason} at byte {e.start}"])
-    if not line.strip():
+    if not line.strip(" \t\r\n"):   # blank in JSON's sense only: a lone \x1c or \x85 is a bad line, not nothing
         return None
     try:
         obj = orjson.loads(line)   # strict JSON, 2x json's speed; a lone surrogate ("\ud800") is refused
