@@ -5,6 +5,7 @@
     sending the same request bodies. Rounds alternate raw/gateway; medians are compared.
 (b) 200 ms server latency, concurrency 64: the gateway's requests/s vs the ideal 64 / 0.2 s.
 The server (bench/fastserver.py) runs in its own process so that the client side is what is measured.
+Both clients first send one untimed wave of `concurrency` requests, so connection set-up is outside the clock.
 """
 from __future__ import annotations
 
@@ -40,7 +41,8 @@ def gateway_rps(base_url: str, n: int, tag: str, concurrency: int = CONCURRENCY)
     with tempfile.TemporaryDirectory() as d:
         gw = _gateway(base_url, d, concurrency)
         try:
-            gw.run(gw.complete(_messages("warm", 0)))            # connection set-up outside the clock
+            # connection set-up outside the clock: one wave opens the pool's `concurrency` connections
+            gw.run_all([gw.complete(_messages(f"warm-{tag}", i)) for i in range(concurrency)])
             t0, c0 = time.perf_counter(), time.process_time()
             res = gw.run_all([gw.complete(_messages(tag, i), json_schema=SCHEMA) for i in range(n)])
             dt, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -68,7 +70,7 @@ def raw_rps(base_url: str, n: int, tag: str, concurrency: int = CONCURRENCY, low
                 else:
                     r = await client.chat.completions.create(**body)
             return r.choices[0].message.content
-        await one(-1)
+        await asyncio.gather(*[one(-1 - i) for i in range(concurrency)])   # open the connections first
         t0, c0 = time.perf_counter(), time.process_time()
         out = await asyncio.gather(*[one(i) for i in range(n)])
         dt, cpu = time.perf_counter() - t0, time.process_time() - c0
