@@ -113,12 +113,14 @@ class Source:
         return sorted(n[len("BFCL_v4_"):-len(".json")] for n in names
                       if n.startswith("BFCL_v4_") and n.endswith(".json") and "/" not in n)
 
-    def load(self, category: str) -> list[Entry]:
+    def load(self, category: str, with_answers: bool = True) -> list[Entry]:
+        """Entries of a category; with_answers=False reads questions only (decontamination needs no key)."""
         text = self._read(f"BFCL_v4_{category}.json")
         if text is None:
             raise BfclError("bfcl.unknown_category", f"{category!r} not in {self.path}")
         answers: dict[str, list] = {}
-        if not no_answer(category):
+        with_answers = with_answers and not no_answer(category)
+        if with_answers:
             a_text = self._read(f"possible_answer/BFCL_v4_{category}.json")
             if a_text is None:
                 raise BfclError("bfcl.unknown_category", f"no possible answers for {category!r}")
@@ -129,7 +131,7 @@ class Source:
             if not (isinstance(q, list) and q and isinstance(q[0], list) and isinstance(row.get("function"), list)):
                 raise BfclError("bfcl.bad_line", f"{category} {row.get('id')}: question/function malformed")
             gt = None
-            if not no_answer(category):
+            if with_answers:
                 if row["id"] not in answers:
                     raise BfclError("bfcl.bad_line", f"{category} {row['id']}: no possible answer")
                 gt = answers[row["id"]]
