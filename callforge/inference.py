@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from callforge.calls import ParseError, parse_calls
-from callforge.scoring.render import FORMATS, context_before_first_response, render, system_text
+from callforge.scoring.render import context_before_first_response, render, system_text
 from callforge.tools import BFCL_SOURCE, ToolError, normalise_tool
 
 _FENCE = re.compile(r"^```[a-zA-Z]*\s*\n?(.*?)\n?```$", re.S)
@@ -105,8 +105,9 @@ class HFGenerator:
         self.model, self.tok, self.fmt = model, tokenizer, chat_format
         self.adapter = adapter   # False on a peft model: answer as the base model (adapter switched off)
         self.max_new_tokens, self.batch_size, self.max_prompt_tokens = max_new_tokens, batch_size, max_prompt_tokens
-        end_ids = tokenizer(FORMATS[chat_format].end, add_special_tokens=False)["input_ids"]
-        end = end_ids if len(end_ids) == 1 else []
+        from callforge.finetune import chat_token_ids
+
+        end = chat_token_ids(tokenizer, chat_format)
         self.aliases = end_aliases(model, end[0]) if end else []
         self.stop = sorted({i for i in [tokenizer.eos_token_id] + end + self.aliases if i is not None})
         self.stats = {"prompts": 0, "prompt_tokens": 0, "new_tokens": 0, "generate_s": 0.0, "skipped_too_long": 0,

@@ -64,7 +64,8 @@ def main() -> None:
                   "heuristic (scripts/install_local_model.sh installs it)", file=sys.stderr)
         ident = scorer_identity(scorer, c)
         cache = ResponseCache(shared_path(st.cfg.cache_dir) / "scores.sqlite")
-        n_total = sum(1 for _ in open(IN, "rb"))
+        with open(IN, "rb") as f:
+            n_total = sum(1 for _ in f)       # for the progress bar's ETA
         bar = st.progress(None, total=n_total, desc="complexity")
         losses, errors, hits, tokens, t_model = [], {}, 0, 0, 0.0
         with scorer, io.atomic_open(OUT) as out:
