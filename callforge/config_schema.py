@@ -306,7 +306,7 @@ class FinetuneConfig:
 class EvaluateBfclConfig:
     categories: List[str] = field(default_factory=lambda: [
         "simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance", "live_simple", "live_multiple"])
-    per_category: Optional[int] = 3    # seeded subsample per category; null: all
+    per_category: Optional[int] = 2    # seeded subsample per category; null: all
     source: Optional[str] = None       # a bfcl-eval wheel or a folder in its data layout; null: pip download
     cache_dir: Optional[str] = None    # where the wheel is cached; null: ~/.cache/callforge/bfcl
 

@@ -1,9 +1,10 @@
 """Stage `complexity`: data/dialogs.jsonl -> data/scores.jsonl (ToolACE §3's complexity evaluator).
 
 One record per dialog sample, in input order: {"id", "loss", "response_tokens", "backend", "model",
-"features"} (+ "error" with a reason code when the sample cannot be scored). loss = mean NLL of the
-assistant tokens under the scorer's model (scorer=local: the packaged gemma-3-270m in-process;
-remote: any server returning prompt logprobs; heuristic: a structural score, not a loss).
+"features"} (+ "error" with a reason code when the sample cannot be scored), as callforge/schemas/score.json
+says. loss = mean NLL of the assistant tokens under the scorer's model (scorer=local: the packaged
+gemma-3-270m in-process; remote: any server returning prompt logprobs; heuristic: a structural score,
+not a loss).
 
 Scores are cached by content (scorer identity + sample bytes) in cache_dir, so a killed run resumes
 where it stopped and a rebuild with unchanged samples scores nothing. Writes metrics/complexity.json
@@ -17,7 +18,7 @@ import time
 
 import numpy as np
 
-from callforge import io
+from callforge import io, records
 from callforge.cache import ResponseCache
 from callforge.config import shared_path
 from callforge.scoring import ScoringError, make_scorer
@@ -88,6 +89,7 @@ def main() -> None:
                         tokens += r["response_tokens"]
                 for s, k in zip(chunk, keys):
                     rec = {**got[k], "id": s["id"], "features": features(s)}
+                    records.check("score", [rec])      # callforge/schemas/score.json: what split reads
                     if rec.get("loss") is None:
                         errors[rec.get("error", "unscored")] = errors.get(rec.get("error", "unscored"), 0) + 1
                     else:

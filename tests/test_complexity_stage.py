@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from callforge import io
+from callforge import io, records
 from conftest import run_stage, write_params
 from dialogs_fixtures import TOOLS
 
@@ -27,6 +27,7 @@ def test_every_sample_gets_a_score_in_input_order(project):
     assert [r["id"] for r in scores] == [s["id"] for s in samples]
     assert all(r["backend"] == "heuristic" and r["loss"] > 0 for r in scores)
     assert all(r["features"]["candidate_apis"] == len(s["tools"]) for r, s in zip(scores, samples))
+    records.check("score", scores)
     m = json.loads((project / "metrics" / "complexity.json").read_text())
     assert m["samples"] == m["scored"] == 60 and m["cache_hits"] == 0 and m["fallback"] is None
     hist = json.loads((project / "metrics" / "complexity_hist.json").read_text())["loss_histogram"]
@@ -36,6 +37,16 @@ def test_every_sample_gets_a_score_in_input_order(project):
     run_stage("complexity", project)
     assert (project / "data" / "scores.jsonl").read_bytes() == before
     assert json.loads((project / "metrics" / "complexity.json").read_text())["cache_hits"] == 60
+
+
+def test_score_schema_refuses_what_split_could_not_use():
+    good = {"id": "d1", "loss": 1.5, "response_tokens": 12, "backend": "local", "model": "m", "features": {"calls": 1}}
+    assert records.validate("score", good) == []
+    assert records.validate("score", {**good, "loss": None, "error": "score.no_response"}) == []
+    for bad in ({**good, "loss": None},                      # unscored without a reason code
+                {**good, "loss": -0.1}, {**good, "response_tokens": 1.5}, {**good, "backend": "magic"},
+                {**good, "features": {"calls": "one"}}, {**good, "id": ""}, {**good, "extra": 1}):
+        assert records.validate("score", bad), bad
 
 
 def test_bad_backend_stops_before_work_naming_the_key(project):
