@@ -132,7 +132,7 @@ class VerifyConfig:
     mixed_language_any_share_words: int = 6
     language_match_min_words: int = 3
     require_param_descriptions: bool = True
-    workers: int = 1                   # processes for the rule layer; outputs are the same for any count
+    workers: int = 2                   # processes for the rule layer; outputs are the same for any count
     batch: int = 1000                  # samples read, checked, judged and written together (bounds memory)
     checks: VerifyChecksConfig = field(default_factory=VerifyChecksConfig)
     judges: VerifyJudgesConfig = field(default_factory=VerifyJudgesConfig)

@@ -9,6 +9,7 @@ the stage into the variant's MLflow run. Steps compute; the harness records.
 """
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -25,6 +26,22 @@ METRICS_DIR = Path("metrics")
 def quiet() -> bool:
     """Progress bars only on an interactive terminal; CI logs stay clean."""
     return bool(os.environ.get("CI")) or not sys.stderr.isatty()
+
+
+@contextmanager
+def gc_paused(pause: bool = True):
+    """Run a block with Python's cycle collector off. Stages that stream samples build acyclic data,
+    freed by reference counting, next to caches and indexes of millions of objects that the collector
+    would rescan again and again (measured: 25-40% of verify and split on 100k samples). Leave it on
+    where cycles are made (asyncio, model code)."""
+    was = gc.isenabled()
+    if pause:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def shard_spec() -> tuple[int, int]:
@@ -148,12 +165,14 @@ def stage_run(name: str, params_path: str = "params.yaml"):
     except ConfigError as e:
         print(f"callforge {name}: config error: {e}", file=sys.stderr)
         raise SystemExit(2)
-    from callforge.tracking import Tracker
-
     st = StageRun(name, cfg)
-    # Shards do not log: `callforge shards` merges them and logs the whole stage once.
-    tracker = Tracker(cfg) if not st.sharded else Tracker(cfg, disabled=True)
-    tracker.log_config(cfg)
+    with gc_paused():       # importing mlflow makes ~1M objects: collecting during it costs ~0.5 s a stage
+        from callforge.tracking import Tracker
+
+        # Shards do not log: `callforge shards` merges them and logs the whole stage once.
+        tracker = Tracker(cfg) if not st.sharded else Tracker(cfg, disabled=True)
+        tracker.log_config(cfg)
+    gc.freeze()             # they live to the end: later collections need not rescan them
     t0 = time.perf_counter()
     try:
         yield st

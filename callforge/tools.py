@@ -21,6 +21,7 @@ import json
 from typing import Any
 
 import jsonschema_rs
+import orjson
 
 CODES = {
     "tool.not_object": "the tool is not a JSON object",
@@ -258,6 +259,11 @@ def _resolve(s: dict, root: dict, depth: int, refs: tuple) -> Any:
 
 def _check_text(obj: Any) -> None:
     """Reject lone surrogates (what a JSON "\\ud800" escape yields): not encodable as UTF-8."""
+    try:
+        orjson.dumps(obj)   # one C pass refuses them too; ~20x faster than the walk below on a clean tool
+        return
+    except (orjson.JSONEncodeError, TypeError):
+        pass                # a surrogate, or something orjson cannot write (a huge int, deep nesting): walk
     stack = [obj]
     while stack:
         x = stack.pop()

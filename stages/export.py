@@ -22,10 +22,10 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from callforge import io
-from callforge.export import bfcl_eval, hf, writer
+from callforge.export import hf, writer
 from callforge.export.writer import ExportError
 from callforge.split import TRAIN_SUBSETS
-from callforge.stage import stage_run
+from callforge.stage import gc_paused, stage_run
 
 SPLIT, OUT, VERIFIED = Path("data/split"), Path("data/export"), Path("data/verified.jsonl")
 
@@ -54,7 +54,7 @@ def dir_md5(root: Path, known: dict[str, str]) -> str:
 
 
 def main() -> None:
-    with stage_run("export") as st:
+    with stage_run("export") as st, gc_paused():   # workers fork from here: they inherit it
         cfg, ex = st.cfg, st.cfg.export
         formats = list(ex.formats)
         unknown = sorted(set(formats) - set(writer.FORMATS))
@@ -92,21 +92,15 @@ def main() -> None:
         for s in TRAIN_SUBSETS:          # one digest per subset folder (DVC's way), from the md5s kept while writing
             st.outputs[str(OUT / s)] = dir_md5(OUT / s, md5)
 
-        questions, answers, index, eval_skipped = bfcl_eval.build(first.eval_samples)
-        for cat in bfcl_eval.CATEGORIES:
-            if questions[cat]:
-                st.write_jsonl(OUT / "eval_bfcl" / f"{bfcl_eval.PREFIX}{cat}.json", questions[cat])
-            if answers[cat]:
-                st.write_jsonl(OUT / "eval_bfcl" / "possible_answer" / f"{bfcl_eval.PREFIX}{cat}.json", answers[cat])
-        st.write_jsonl(OUT / "eval_bfcl" / "index.jsonl", index)
+        eval_dir = str(OUT / "eval_bfcl")
+        st.outputs.update({p: h for p, h in md5.items() if p.startswith(eval_dir)})
 
         st.stats.update({
             "samples": len(member),
             "workers": len(jobs),
             "records": {s: dict(sorted(c.items())) for s, c in written.items()},
             "skipped": dict(sorted(skipped.items())),
-            "eval_bfcl": {"samples": len(first.eval_samples), "entries": len(index), "skipped": eval_skipped,
-                          "categories": {c: len(questions[c]) for c in bfcl_eval.CATEGORIES}},
+            "eval_bfcl": first.eval_stats,
             "bytes": {s: sum(p.stat().st_size for p in (OUT / s).rglob("*") if p.is_file()) for s in TRAIN_SUBSETS},
         })
 

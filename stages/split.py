@@ -11,13 +11,13 @@ import sys
 
 from callforge import decontam as D
 from callforge import split as S
-from callforge.stage import stage_run
+from callforge.stage import gc_paused, stage_run
 
 OUT = "data/split"
 
 
 def main() -> None:
-    with stage_run("split") as st:
+    with stage_run("split") as st, gc_paused():
         c, seed = st.cfg.split, int(st.cfg.seed)
         rejects = S.Rejects()
         metas, tools = S.read_samples("data/verified.jsonl", rejects)

@@ -10,8 +10,14 @@ the parameter's declared default. Functions use BFCL's type spelling (tools.to_b
 """
 from __future__ import annotations
 
-from callforge.export.common import first_decision
+import hashlib
+from pathlib import Path
+
+from callforge import io
+from callforge.export.common import dumps, first_decision, per_tool
 from callforge.tools import to_bfcl
+
+_bfcl_tool = per_tool(to_bfcl)     # shared between entries: rows are only serialised, never changed
 
 CATEGORIES = ("simple", "multiple", "parallel", "parallel_multiple", "irrelevance")
 PREFIX = "BFCL_v4_callforge_"
@@ -46,7 +52,7 @@ def entry(sample: dict) -> tuple[str, dict, dict | None] | None:
         return None
     cat = category(len(sample["tools"]), calls)
     question = {"question": [[{"role": m["role"], "content": m.get("content") or ""} for m in prompt]],
-                "function": [to_bfcl(t) for t in sample["tools"]]}
+                "function": [_bfcl_tool(t) for t in sample["tools"]]}
     if cat == "irrelevance":
         return cat, question, None
     by_name = {t["name"]: t for t in sample["tools"]}
@@ -70,3 +76,25 @@ def build(samples) -> tuple[dict[str, list[dict]], dict[str, list[dict]], list[d
             answers[cat].append({"id": qid, **a})
         index.append({"id": qid, "sample_id": s["id"], "category": cat})
     return questions, answers, index, skipped
+
+
+def write(samples, folder: Path) -> tuple[dict[str, str], dict]:
+    """Write the eval split into `folder` in BFCL layout; → (md5 by file written, stats)."""
+    questions, answers, index, skipped = build(samples)
+    files = {}
+    for cat in CATEGORIES:
+        for path, rows in ((folder / f"{PREFIX}{cat}.json", questions[cat]),
+                           (folder / "possible_answer" / f"{PREFIX}{cat}.json", answers[cat])):
+            if rows:
+                files[str(path)] = _write_jsonl(path, rows)
+    files[str(folder / "index.jsonl")] = _write_jsonl(folder / "index.jsonl", index)
+    return files, {"samples": len(samples), "entries": len(index), "skipped": skipped,
+                   "categories": {c: len(questions[c]) for c in CATEGORIES}}
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> str:
+    """Atomic; → the md5 of what was written (DVC's file digest)."""
+    data = "".join(dumps(r) + "\n" for r in rows).encode()
+    with io.atomic_open(path, "wb") as f:
+        f.write(data)
+    return hashlib.md5(data).hexdigest()

@@ -4,10 +4,13 @@ A part takes some of the formats, reads data/verified.jsonl once, converts each 
 format and writes the record to every subset holding it (subsets repeat samples; conversion is the
 cost, copying bytes is not). The export stage shares the formats out between processes: each file is
 written by exactly one part, in input order, so the bytes do not depend on the number of workers.
+The first part also writes the eval split (BFCL layout), so the parts should finish together: `plan`
+balances them by measured cost.
 """
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -19,25 +22,33 @@ import pyarrow.json as paj
 
 from callforge import io, records
 from callforge.calls import PrintError
-from callforge.export import hf, openai_ft, sharegpt, xlam
+from callforge.export import bfcl_eval, hf, openai_ft, sharegpt, xlam
 from callforge.split import TRAIN_SUBSETS
 
 JSONL = {"sharegpt": sharegpt.record, "openai": openai_ft.record, "xlam": xlam.record}
 SCHEMA = {"sharegpt": "sharegpt", "openai": "openai_ft", "xlam": "xlam"}
 FORMATS = (*JSONL, "hf")
 READ = paj.ReadOptions(use_threads=False, block_size=1 << 26)
-COST = {"sharegpt": 3, "hf": 3, "openai": 1, "xlam": 1}      # rough relative CPU per sample, measured
+# Seconds per 100k samples on a 2-core machine, measured one format per process (metrics/bench.json,
+# scale): PASS_S is every part's own pass over the input, EVAL_S the eval split the first part writes.
+COST = {"sharegpt": 9.0, "openai": 7.5, "xlam": 5.0, "hf": 11.0}
+PASS_S, EVAL_S = 4.0, 3.0
 
 
 def plan(formats: list[str], workers: int) -> list[list[str]]:
-    """Formats shared out over at most `workers` parts, heaviest first onto the least loaded."""
-    parts: list[list[str]] = [[] for _ in range(max(1, min(workers, len(formats))))]
-    load = [0] * len(parts)
-    for f in sorted(formats, key=lambda f: (-COST[f], f)):
-        i = load.index(min(load))
-        parts[i].append(f)
-        load[i] += COST[f]
-    return [sorted(p, key=FORMATS.index) for p in parts]
+    """Formats shared out over at most `workers` parts so the slowest part is as fast as can be (every
+    assignment is tried: there are four formats). The first part is the one that also writes the eval split."""
+    n = max(1, min(workers, len(formats)))
+    formats = sorted(formats, key=FORMATS.index)
+
+    def loads(assign) -> list[float]:
+        out = [PASS_S + (EVAL_S if i == 0 else 0.0) for i in range(n)]
+        for f, i in zip(formats, assign):
+            out[i] += COST[f]
+        return out
+    best = min((a for a in itertools.product(range(n), repeat=len(formats)) if len(set(a)) == n),
+               key=lambda a: (max(loads(a)), a))
+    return [[f for f, i in zip(formats, best) if i == p] for p in range(n)]
 
 
 @dataclass
@@ -46,7 +57,7 @@ class Part:
     skipped: Counter = field(default_factory=Counter)
     md5: dict[str, str] = field(default_factory=dict)                 # JSONL file → md5
     provenance: dict[str, Counter] = field(default_factory=lambda: {s: Counter() for s in TRAIN_SUBSETS})
-    eval_samples: list[dict] = field(default_factory=list)
+    eval_stats: dict = field(default_factory=dict)
 
 
 class ExportError(ValueError):
@@ -90,8 +101,9 @@ def samples(path, wanted: dict[int, str]):
 def write_part(formats: list[str], first: bool, verified: Path, out: Path, ids: dict[int, str],
                member: dict[int, int], loss: dict[int, float | None], eval_lines: set[int], validate: bool,
                compression: str, group_rows: int) -> Part:
-    """Write `formats` for every subset; the first part also counts provenance and collects the eval samples."""
+    """Write `formats` for every subset; the first part also counts provenance and writes the eval split."""
     part = Part()
+    eval_samples: list[dict] = []
     found: set[int] = set()
     jsonl = [f for f in JSONL if f in formats]
     check = {f: records.validator(SCHEMA[f]) for f in jsonl} if validate else {}
@@ -120,7 +132,7 @@ def write_part(formats: list[str], first: bool, verified: Path, out: Path, ids: 
             found.add(ln)
             sid = sample["id"]
             if first and ln in eval_lines:
-                part.eval_samples.append(sample)
+                eval_samples.append(sample)
             mask = member.get(ln, 0)
             if not mask:
                 continue
@@ -158,5 +170,9 @@ def write_part(formats: list[str], first: bool, verified: Path, out: Path, ids: 
         for s, sink in sinks.items():
             sink.close()
             written[s]["hf"] = sink.rows
-    part.md5 = {str(out / s / f"{f}.jsonl"): h.md5.hexdigest() for (s, f), h in files.items()}
+            part.md5[str(sink.path)] = io.md5_file(sink.path)   # still in the page cache: hash it here, in parallel
+    part.md5.update({str(out / s / f"{f}.jsonl"): h.md5.hexdigest() for (s, f), h in files.items()})
+    if first:
+        eval_md5, part.eval_stats = bfcl_eval.write(eval_samples, out / "eval_bfcl")
+        part.md5.update(eval_md5)
     return part

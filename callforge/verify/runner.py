@@ -13,12 +13,13 @@ import gc
 import multiprocessing
 import time
 from collections import deque
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Callable, Iterable
 
 import orjson
+
+from callforge.stage import gc_paused
 
 from . import judges as J
 from .rules import RULES, Check
@@ -165,7 +166,7 @@ _worker: tuple | None = None
 
 def _worker_init(settings: RuleSettings, modes: dict[str, str]) -> None:
     global _worker
-    gc.disable()   # a rules worker makes no cycles (see _gc_paused)
+    gc.disable()   # a rules worker makes no cycles (see callforge.stage.gc_paused)
     _worker = (Context(settings), active_rules(modes))
 
 
@@ -240,22 +241,6 @@ def rejected_row(o: Outcome) -> dict:
 
 # ------------------------------------------------------------------ the whole stage minus files
 
-@contextmanager
-def _gc_paused(pause: bool = True):
-    """Parsing and checking build acyclic data, freed by reference counting, while the tool caches grow
-    to millions of objects the cycle collector would rescan again and again (~40% of the run). So the
-    rule layer runs with the collector off. Not with judges: asyncio makes cycles, and model latency
-    dwarfs the collector's cost there."""
-    was = gc.isenabled()
-    if pause:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def verify(lines: Iterable[bytes | str], settings: RuleSettings, modes: dict[str, str], judge_names: list[str],
            gateway=None, offline: bool = False, temperature: float = 0.0, max_tokens: int = 512,
            batch: int = 1000, workers: int = 1, progress: Callable[[int], None] | None = None,
@@ -277,7 +262,7 @@ def verify(lines: Iterable[bytes | str], settings: RuleSettings, modes: dict[str
     tally, seen = Tally(), set()
     rules_s = cpu_s = 0.0
 
-    with _gc_paused(pause=not names):
+    with gc_paused(pause=not names):   # not with judges: asyncio makes cycles, and model latency dwarfs it
         t0, c0 = time.perf_counter(), time.process_time()
         for chunk, worker_cpu in _checked(lines, batch, workers, settings, modes):
             rules_s += time.perf_counter() - t0
