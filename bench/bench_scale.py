@@ -112,6 +112,7 @@ def _timed(inputs: Path, work: Path, n: int | None) -> dict:
     (work / "data").mkdir()
     for f in INPUTS:
         _prefix(inputs / f, work / "data" / f, n if f in ("dialogs.jsonl", "scores.jsonl") else None)
+    os.sync()   # the copies above are the harness's writes: flush them now, not during the timed stages
     stages = {name: _stage(name, work) for name in TIMED}
     m = {name: json.loads((work / "metrics" / f"{name}.json").read_text()) for name in TIMED}
     return {"samples_in": sum(1 for _ in open(work / "data" / "dialogs.jsonl", encoding="utf-8")),

@@ -11,10 +11,10 @@ from callforge.verify.runner import VerifyConfigError, settings_from, verify
 IN, VERIFIED, REJECTED = "data/dialogs.jsonl", "data/verified.jsonl", "data/rejected.jsonl"
 
 
-def writer(f, encode=io.dumps):
+def writer(f, encode=io.dumps, newline="\n"):
     def write(row) -> None:
         f.write(encode(row))
-        f.write("\n")
+        f.write(newline)
     return write
 
 
@@ -26,12 +26,12 @@ def main() -> None:
         except VerifyConfigError as e:
             raise SystemExit(f"callforge verify: config error: {e}")
         online = judges and not st.offline
-        with open(IN, "rb") as src, io.atomic_open(VERIFIED) as fv, io.atomic_open(REJECTED) as fr:
+        with open(IN, "rb") as src, io.atomic_open(VERIFIED, "wb") as fv, io.atomic_open(REJECTED) as fr:
             bar = st.progress(None, desc="verify")
             _, _, stats = verify(
                 src, settings, modes, judges, gateway=st.gateway if online else None, offline=st.offline,
                 temperature=vc.judges.temperature, max_tokens=vc.judges.max_tokens, batch=vc.batch,
-                workers=vc.workers, progress=bar.update, on_verified=writer(fv, encode=lambda line: line), on_rejected=writer(fr))
+                workers=vc.workers, progress=bar.update, on_verified=writer(fv, encode=lambda line: line, newline=b"\n"), on_rejected=writer(fr))
             bar.close()
         for path in (VERIFIED, REJECTED):
             st.outputs[path] = io.md5_file(path)

@@ -51,7 +51,7 @@ class Outcome:
     ran: list[str] = field(default_factory=list)                  # checks (and judges) that ran on it
     flags: list[str] = field(default_factory=list)                # report-mode reasons
     rules_ok: bool = False                                        # read fine and no reject-mode rule failed
-    text: str = ""            # the input line: a verified sample is passed on as it came
+    text: str | bytes = ""    # the input line (bytes when read as bytes): a verified sample is passed on as it came
     sid: str | None = None    # the sample's id (kept when a worker process drops the parsed sample)
     parsed: bool = False      # the line is a JSON object (so `sample` can be had from `text`)
 
@@ -73,17 +73,19 @@ class Outcome:
 
 def parse_line(n: int, line: bytes | str) -> Outcome | None:
     """One JSON line -> an Outcome (None for a blank line). A line that is not UTF-8, not JSON or not
-    an object is rejected with an input.* reason; nothing else is lost."""
-    if isinstance(line, bytes):
-        try:
-            line = line.decode("utf-8")
-        except UnicodeDecodeError as e:
-            return Outcome(n, None, [f"input.bad_encoding: line {n}: {e.reason} at byte {e.start}"])
-    if not line.strip(" \t\r\n"):   # blank in JSON's sense only: a lone \x1c or \x85 is a bad line, not nothing
+    an object is rejected with an input.* reason; nothing else is lost. Bytes stay bytes: orjson checks
+    the UTF-8 itself, and the line is passed on without a decode and re-encode."""
+    raw = isinstance(line, bytes)
+    if not line.strip(b" \t\r\n" if raw else " \t\r\n"):   # blank in JSON's sense only: a lone \x1c is a bad line
         return None
     try:
         obj = orjson.loads(line)   # strict JSON, 2x json's speed; a lone surrogate ("\ud800") is refused
     except orjson.JSONDecodeError as e:
+        if raw:
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as u:
+                return Outcome(n, None, [f"input.bad_encoding: line {n}: {u.reason} at byte {u.start}"])
         code = "input.bad_encoding" if "surrogate" in str(e) else "input.bad_json"
         return Outcome(n, None, [f"{code}: line {n}: {e}"[:300]])
     except RecursionError:
@@ -91,7 +93,7 @@ def parse_line(n: int, line: bytes | str) -> Outcome | None:
     if not isinstance(obj, dict):
         return Outcome(n, None, [f"input.not_object: line {n}: got {type(obj).__name__}"])
     sid = obj.get("id")
-    return Outcome(n, obj, text=line.rstrip("\r\n"), sid=sid if isinstance(sid, str) else None, parsed=True)
+    return Outcome(n, obj, text=line.rstrip(b"\r\n" if raw else "\r\n"), sid=sid if isinstance(sid, str) else None, parsed=True)
 
 
 def mark_duplicate(o: Outcome, seen: set[str]) -> None:
@@ -212,7 +214,7 @@ def _checked(lines: Iterable, batch: int, workers: int, settings: RuleSettings, 
             for o in outcomes:
                 if o.parsed:
                     line = chunk[o.line - start]
-                    o.text = (line.decode("utf-8") if isinstance(line, bytes) else line).rstrip("\r\n")
+                    o.text = line.rstrip(b"\r\n" if isinstance(line, bytes) else "\r\n")
             yield outcomes, cpu
     finally:
         pool.terminate()
@@ -244,11 +246,12 @@ def rejected_row(o: Outcome) -> dict:
 def verify(lines: Iterable[bytes | str], settings: RuleSettings, modes: dict[str, str], judge_names: list[str],
            gateway=None, offline: bool = False, temperature: float = 0.0, max_tokens: int = 512,
            batch: int = 1000, workers: int = 1, progress: Callable[[int], None] | None = None,
-           on_verified: Callable[[str], None] | None = None,
+           on_verified: Callable[[str | bytes], None] | None = None,
            on_rejected: Callable[[dict], None] | None = None) -> tuple[list[dict], list[dict], dict]:
     """-> (verified samples, rejected rows, stats), in input order and the same for any `workers`.
     With on_verified/on_rejected the rows are handed over as they are made and the returned lists stay
-    empty (memory stays flat); on_verified gets the sample's input line as it came (passed on unparsed).
+    empty (memory stays flat); on_verified gets the sample's input line as it came (passed on unparsed;
+    bytes when the lines are bytes).
     workers > 1: the rule layer runs in that many processes, chunk by chunk, results in order."""
     active_rules(modes)   # bad modes raise before any work
     status = {n: ("off" if n not in judge_names else "not run" if offline else "run") for n in J.JUDGES}

@@ -30,34 +30,51 @@ class Tally:
         self.group_passed: Counter = Counter()
         self.drops: Counter = Counter()
         self.flags: Counter = Counter()
+        self.clean: Counter = Counter()   # samples every check passed, by the tuple of checks run
 
     def add(self, o) -> None:
+        if o.ok and not o.failed:     # most samples: one count now, spread over the checks in result()
+            self.clean[tuple(o.ran)] += 1
+            return
         self.n += 1
-        groups: dict[str, bool] = {}
-        judged = False
-        for name in o.ran:
-            ok = name not in o.failed
-            self.checked[name] += 1
-            self.passed[name] += ok
-            g = _GROUP_OF.get(name)
-            if g:
-                groups[g] = groups.get(g, True) and ok
-            else:                      # a judge
-                judged = True
-        for g, ok in groups.items():
-            self.group_checked[g] += 1
-            self.group_passed[g] += ok
+        self._checks(o.ran, o.failed, 1)
         self.rule_pass += o.rules_ok
-        if judged:
-            self.model_checked += 1
-            self.model_pass += not any(name in o.failed for name in o.ran if name not in _GROUP_OF)
         if o.ok:
             self.verified += 1
         else:
             self.drops.update(o.codes())
         self.flags.update(dict.fromkeys(code_of(r) for r in o.flags).keys())
 
+    def _checks(self, ran, failed: dict, k: int) -> None:
+        """Count k samples that ran `ran` and failed `failed`, per check, per group and for the model layer."""
+        groups: dict[str, bool] = {}
+        judged = False
+        for name in ran:
+            ok = name not in failed
+            self.checked[name] += k
+            self.passed[name] += k * ok
+            g = _GROUP_OF.get(name)
+            if g:
+                groups[g] = groups.get(g, True) and ok
+            else:                      # a judge
+                judged = True
+        for g, ok in groups.items():
+            self.group_checked[g] += k
+            self.group_passed[g] += k * ok
+        if judged:
+            self.model_checked += k
+            self.model_pass += k * (not any(name in failed for name in ran if name not in _GROUP_OF))
+
+    def _spread_clean(self) -> None:
+        for ran, k in self.clean.items():
+            self.n += k
+            self.verified += k
+            self.rule_pass += k
+            self._checks(ran, {}, k)
+        self.clean.clear()
+
     def result(self, modes: dict[str, str], judge_status: dict[str, str]) -> dict:
+        self._spread_clean()
         checks = {}
         for c in RULES:
             mode = "reject" if c.gate else modes.get(c.name, "reject")
