@@ -228,6 +228,7 @@ class SplitConfig:
     diversity: SplitDiversityConfig = field(default_factory=SplitDiversityConfig)
     holdout: SplitHoldoutConfig = field(default_factory=SplitHoldoutConfig)
     decontam: SplitDecontamConfig = field(default_factory=SplitDecontamConfig)
+    workers: int = 2                   # processes reading the samples (output is the same for any count)
 
 
 @dataclass

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+import multiprocessing
+import os
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -82,39 +84,100 @@ def read_pool(path) -> dict[str, dict]:
     return pool
 
 
-def read_samples(path, rejects: Rejects) -> tuple[list[SampleMeta], dict[str, dict]]:
-    """Metas of the valid samples (first of each id) and every tool they offer, by name."""
-    valid = records.validator("sample")
+def read_samples(path, rejects: Rejects, skip_tools=frozenset(), workers: int = 1
+                 ) -> tuple[list[SampleMeta], dict[str, dict]]:
+    """Metas of the valid samples (first of each id) and every tool they offer, by name (bar those in
+    `skip_tools`, e.g. the pool's, which win anyway). With workers > 1 the file is read in that many
+    byte ranges at once (parsing is most of split's time); the result is the same for any count."""
+    ranges = _line_ranges(path, workers)
+    if len(ranges) == 1:
+        parts = [_read_range(path, *ranges[0], skip_tools)]
+    else:   # fork: the workers start at once, modules loaded
+        skip = frozenset(skip_tools)
+        with multiprocessing.get_context("fork").Pool(len(ranges)) as pool:
+            parts = pool.starmap(_read_range, [(path, a, b, skip) for a, b in ranges])
     metas: list[SampleMeta] = []
     tools: dict[str, dict] = {}
     seen: set[str] = set()
-    intern = sys.intern
+    bad: list[tuple] = []
+    offset = 0
+    for n_lines, part_metas, part_bad, part_tools in parts:     # in file order: the first of an id wins
+        bad += [(ln + offset, *rest) for ln, *rest in part_bad]
+        for m in part_metas:
+            m.line += offset
+            if m.id in seen:
+                bad.append((m.line, m.id, "split.duplicate_id", "an earlier line has this id"))
+                continue
+            seen.add(m.id)
+            m.index = len(metas)
+            metas.append(m)
+        for name, t in part_tools.items():
+            tools.setdefault(name, t)
+        offset += n_lines
+    for row in sorted(bad, key=lambda r: r[0]):
+        rejects.add(*row)
+    return metas, tools
+
+
+def _line_ranges(path, parts: int) -> list[tuple[int, int]]:
+    """[start, end) byte ranges of about equal size, each starting at a line start."""
+    size = os.path.getsize(path)
+    if parts <= 1 or size < (1 << 20):
+        return [(0, size)]
+    cuts = [0]
     with open(path, "rb") as f:
-        for ln, line in enumerate(f, 1):
+        for k in range(1, parts):
+            f.seek(max(size * k // parts, cuts[-1]))
+            f.readline()                      # to the start of the next line
+            cuts.append(min(f.tell(), size))
+    cuts.append(size)
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a] or [(0, size)]
+
+
+def _read_range(path, start: int, end: int, skip_tools) -> tuple[int, list[SampleMeta], list[tuple], dict]:
+    """(lines read, metas, rejected (line, id, reason, detail), tools) for the lines in [start, end);
+    line numbers count from 1 within the range."""
+    valid = records.validator("sample")
+    metas: list[SampleMeta] = []
+    bad: list[tuple] = []
+    tools: dict[str, dict] = {}
+    seen: set[str] = set()
+    intern = sys.intern
+    ln = 0
+    with open(path, "rb") as f:
+        f.seek(start)
+        pos = start
+        while pos < end:
+            line = f.readline()
+            if not line:
+                break
+            pos += len(line)
+            ln += 1
             if not line.strip():
                 continue
             try:
                 s = orjson.loads(line)
             except orjson.JSONDecodeError as e:
-                rejects.add(ln, None, "split.bad_json", str(e))
+                bad.append((ln, None, "split.bad_json", str(e)))
                 continue
             if not valid.is_valid(s):
-                rejects.add(ln, s.get("id") if isinstance(s, dict) else None, "split.bad_record",
-                            records.validate("sample", s)[0])
+                bad.append((ln, s.get("id") if isinstance(s, dict) else None, "split.bad_record",
+                            records.validate("sample", s)[0]))
                 continue
             if s["id"] in seen:
-                rejects.add(ln, s["id"], "split.duplicate_id", "an earlier line has this id")
+                bad.append((ln, s["id"], "split.duplicate_id", "an earlier line has this id"))
                 continue
             seen.add(s["id"])
             names = []
             for t in s["tools"]:
                 names.append(intern(t["name"]))
-                tools.setdefault(t["name"], t)
+                if t["name"] not in skip_tools:
+                    tools.setdefault(t["name"], t)
             used = {c["name"] for m in s["messages"] for c in m.get("tool_calls") or ()} | set(s["apis_used"])
             request = "\n".join(m["content"] for m in s["messages"] if m["role"] == "user" and m.get("content"))
-            metas.append(SampleMeta(len(metas), ln, s["id"], s["data_type"], tuple(names),
+            metas.append(SampleMeta(0, ln, s["id"], s["data_type"], tuple(names),
                                     tuple(sorted(intern(u) for u in used)), request))
-    return metas, tools
+    return ln, metas, bad, tools
 
 
 def attach_scores(metas: list[SampleMeta], path, rejects: Rejects) -> int:

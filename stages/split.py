@@ -20,8 +20,9 @@ def main() -> None:
     with stage_run("split") as st, gc_paused():
         c, seed = st.cfg.split, int(st.cfg.seed)
         rejects = S.Rejects()
-        metas, tools = S.read_samples("data/verified.jsonl", rejects)
-        known = {**tools, **S.read_pool("data/apis.jsonl")}      # the pool's definition wins
+        pool = S.read_pool("data/apis.jsonl")
+        metas, tools = S.read_samples("data/verified.jsonl", rejects, skip_tools=pool.keys(), workers=c.workers)
+        known = {**tools, **pool}      # the pool's definition wins
         scored = S.attach_scores(metas, "data/scores.jsonl", rejects)
         dv = c.diversity
         cmap, top_words = S.cluster_map(known, dv.cluster_by, dv.k, seed, dv.kmeans_iters, dv.vocab_size)

@@ -243,3 +243,33 @@ def test_stats_reach_mlflow(split_project):
         assert metrics[f"split.subsets.{k}.clusters"] == stats["subsets"][k]["clusters"]
     assert metrics["split.subsets.hard.complexity.mean"] == pytest.approx(stats["subsets"]["hard"]["complexity"]["mean"])
     assert metrics["split.decontam.dropped"] == stats["decontam"]["dropped"]
+
+
+def test_parallel_read_equals_sequential_read(tmp_path):
+    """Byte ranges cut lines apart only at line starts; ids repeated across ranges, bad lines and blank
+    lines come out exactly as one sequential pass gives them."""
+    make_dataset(tmp_path, 1500, n_apis=200, n_domains=8)
+    path = tmp_path / "data" / "verified.jsonl"
+    lines = path.read_text().splitlines()
+    n = len(lines)
+    lines[n // 2:n // 2] = ["{not json", "", lines[3], json.dumps({"id": "x"})]   # a bad line, a blank one,
+    lines.append(lines[n // 3])                                                    # repeats across ranges
+    path.write_text("\n".join(lines) + "\n")
+    assert path.stat().st_size > (1 << 20)          # big enough to be cut
+    ranges = S._line_ranges(path, 3)
+    assert len(ranges) == 3 and ranges[0][0] == 0 and ranges[-1][1] == path.stat().st_size
+    data = path.read_bytes()
+    assert all(data[a - 1:a] == b"\n" for a, _ in ranges[1:])
+
+    skip = json.loads(lines[0])["tools"][0]["name"]
+
+    def read(workers):
+        rejects = S.Rejects()
+        metas, tools = S.read_samples(path, rejects, skip_tools={skip}, workers=workers)
+        return [(m.index, m.line, m.id, m.tools, m.used, m.request) for m in metas], rejects.rows, tools
+    one, three = read(1), read(3)
+    assert one == three
+    assert Counter(r["reason"] for r in one[1]) == {"split.duplicate_id": 2, "split.bad_json": 1,
+                                                     "split.bad_record": 1}
+    assert len(one[0]) == 1500 and skip not in one[2]
+    assert set(one[2]) == {name for m in one[0] for name in m[3]} - {skip}
