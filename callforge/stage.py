@@ -165,22 +165,30 @@ def stage_run(name: str, params_path: str = "params.yaml"):
     except ConfigError as e:
         print(f"callforge {name}: config error: {e}", file=sys.stderr)
         raise SystemExit(2)
-    st = StageRun(name, cfg)
-    with gc_paused():       # importing mlflow makes ~1M objects: collecting during it costs ~0.5 s a stage
-        from callforge.tracking import Tracker
+    from callforge.tracking import BackgroundTracker, Tracker, TrackingError
 
-        # Shards do not log: `callforge shards` merges them and logs the whole stage once.
-        tracker = Tracker(cfg) if not st.sharded else Tracker(cfg, disabled=True)
-        tracker.log_config(cfg)
-    gc.freeze()             # they live to the end: later collections need not rescan them
+    st = StageRun(name, cfg)
+    # Shards do not log: `callforge shards` merges them and logs the whole stage once.
+    if st.sharded or not cfg.tracking.enabled:
+        tracker = Tracker(cfg, disabled=True)
+    else:
+        tracker = BackgroundTracker(cfg)   # opens the run and logs the config while the stage works
+    gc.freeze()             # what is loaded now lives to the end: later collections need not rescan it
     t0 = time.perf_counter()
     try:
         yield st
     except BaseException:
-        tracker.finish(ok=False)
+        try:
+            tracker.finish(ok=False)
+        except TrackingError as e:      # the stage's own error is the one to report
+            print(f"callforge {name}: {e}", file=sys.stderr)
         raise
     st._finish(time.perf_counter() - t0)
     tracker.log_stage(name, st.stats, st.outputs, METRICS_DIR)
     for path in st.artifacts:
         tracker.log_artifact(path, artifact_path="plots")
-    tracker.finish(ok=True)
+    try:
+        tracker.finish(ok=True)
+    except TrackingError as e:
+        print(f"callforge {name}: outputs written, but not logged: {e}", file=sys.stderr)
+        raise SystemExit(1)

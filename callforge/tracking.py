@@ -146,3 +146,86 @@ class Tracker:
     def finish(self, ok: bool) -> None:
         if self.enabled:
             self.client.set_terminated(self.run_id, "FINISHED" if ok else "FAILED")
+
+
+class BackgroundTracker:
+    """A stage's Tracker in a forked process. Importing mlflow and finding the run take ~2 s of one
+    core; here they overlap the stage's own work instead of preceding it. Calls are queued in order;
+    finish() waits for all of them and raises TrackingError if any failed, so a stage that could not
+    log still fails (after its outputs are written, as before). If the stage process dies, the helper
+    sees its pipe close and marks the run FAILED."""
+
+    def __init__(self, cfg):
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")   # fork: cfg travels without pickling, nothing to re-import
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve, args=(cfg, child, self._conn), name="callforge-tracker", daemon=True)
+        self._proc.start()
+        child.close()
+
+    def _send(self, method: str, *args) -> None:
+        try:
+            self._conn.send((method, args))
+        except (BrokenPipeError, OSError):
+            pass   # the helper has stopped; finish() reports why
+
+    def log_stage(self, stage: str, stats: dict, outputs: dict[str, str], metrics_dir: Path) -> None:
+        self._send("log_stage", stage, stats, outputs, metrics_dir)
+
+    def log_artifact(self, path: Path | str, artifact_path: str | None = None) -> None:
+        self._send("log_artifact", str(path), artifact_path)
+
+    def finish(self, ok: bool) -> None:
+        self._send("finish", ok)
+        self._send("done")
+        try:
+            error = self._conn.recv()
+        except EOFError:
+            error = f"the tracking helper exited with code {self._proc.exitcode}"
+        self._proc.join()
+        self._conn.close()
+        if error:
+            raise TrackingError(error)
+
+
+class TrackingError(RuntimeError):
+    pass
+
+
+def _serve(cfg, conn, parent_end) -> None:
+    """The helper: open the run, log the config, then run the stage's calls until "done" (or EOF)."""
+    import gc
+    import signal
+    import traceback
+
+    parent_end.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the stage's to handle; it then sends finish
+    error = None
+    tracker = None
+    gc.disable()                                    # mlflow's import makes ~1M objects, no garbage worth a scan
+    try:
+        tracker = Tracker(cfg)
+        tracker.log_config(cfg)
+    except Exception as e:
+        error = f"MLflow tracking ({tracking_uri(cfg)}): {type(e).__name__}: {e}"
+        traceback.print_exc()
+    gc.enable()
+    while True:
+        try:
+            msg = conn.recv()
+        except EOFError:               # the stage died without finishing: say so in its run
+            if tracker is not None:
+                tracker.finish(ok=False)
+            return
+        method, args = msg
+        if method == "done":
+            conn.send(error)
+            return
+        if tracker is None or error:
+            continue
+        try:
+            getattr(tracker, method)(*args)
+        except Exception as e:
+            error = f"MLflow tracking: {method}: {type(e).__name__}: {e}"
+            traceback.print_exc()
