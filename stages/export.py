@@ -83,9 +83,10 @@ def main() -> None:
                 written[s].update(r.written[s])
 
         if "hf" in formats:
-            shown = {k: v for k, v in OmegaConf.to_container(ex).items() if k != "workers"}   # workers: no effect on data
-            conf_yaml = OmegaConf.to_yaml(OmegaConf.create({"seed": int(cfg.seed), "split": OmegaConf.to_container(cfg.split),
-                                                            "export": shown}))
+            def shown(section) -> dict:   # `workers` has no effect on the data: the card leaves it out
+                return {k: v for k, v in OmegaConf.to_container(section).items() if k != "workers"}
+            conf_yaml = OmegaConf.to_yaml(OmegaConf.create({"seed": int(cfg.seed), "split": shown(cfg.split),
+                                                            "export": shown(ex)}))
             for s in TRAIN_SUBSETS:
                 io.atomic_write_text(OUT / s / "hf" / "README.md", hf.card(s, summary["subsets"][s], conf_yaml,
                                                                           first.provenance[s], ex.hf.license, formats))
