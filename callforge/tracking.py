@@ -195,22 +195,22 @@ class TrackingError(RuntimeError):
 
 def _serve(cfg, conn, parent_end) -> None:
     """The helper: open the run, log the config, then run the stage's calls until "done" (or EOF)."""
-    import gc
     import signal
     import traceback
+
+    from callforge.stage import gc_paused
 
     parent_end.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the stage's to handle; it then sends finish
     error = None
     tracker = None
-    gc.disable()                                    # mlflow's import makes ~1M objects, no garbage worth a scan
-    try:
-        tracker = Tracker(cfg)
-        tracker.log_config(cfg)
-    except Exception as e:
-        error = f"MLflow tracking ({tracking_uri(cfg)}): {type(e).__name__}: {e}"
-        traceback.print_exc()
-    gc.enable()
+    with gc_paused():                               # mlflow's import makes ~1M objects, no garbage worth a scan
+        try:
+            tracker = Tracker(cfg)
+            tracker.log_config(cfg)
+        except Exception as e:
+            error = f"MLflow tracking ({tracking_uri(cfg)}): {type(e).__name__}: {e}"
+            traceback.print_exc()
     while True:
         try:
             msg = conn.recv()

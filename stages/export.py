@@ -93,8 +93,7 @@ def main() -> None:
         for s in TRAIN_SUBSETS:          # one digest per subset folder (DVC's way), from the md5s kept while writing
             st.outputs[str(OUT / s)] = dir_md5(OUT / s, md5)
 
-        eval_dir = str(OUT / "eval_bfcl")
-        st.outputs.update({p: h for p, h in md5.items() if p.startswith(eval_dir)})
+        st.outputs.update(first.eval_md5)
 
         st.stats.update({
             "samples": len(member),

@@ -29,8 +29,9 @@ JSONL = {"sharegpt": sharegpt.record, "openai": openai_ft.record, "xlam": xlam.r
 SCHEMA = {"sharegpt": "sharegpt", "openai": "openai_ft", "xlam": "xlam"}
 FORMATS = (*JSONL, "hf")
 READ = paj.ReadOptions(use_threads=False, block_size=1 << 26)
-# Seconds per 100k samples on a 2-core machine, measured one format per process (metrics/bench.json,
-# scale): PASS_S is every part's own pass over the input, EVAL_S the eval split the first part writes.
+# Seconds per 100k samples on a 2-core machine, measured by running write_part one format at a time on
+# the scale bench's inputs: PASS_S is every part's own pass over the input, EVAL_S the eval split the
+# first part writes.
 COST = {"sharegpt": 9.0, "openai": 7.5, "xlam": 5.0, "hf": 11.0}
 PASS_S, EVAL_S = 4.0, 3.0
 
@@ -57,6 +58,7 @@ class Part:
     skipped: Counter = field(default_factory=Counter)
     md5: dict[str, str] = field(default_factory=dict)                 # JSONL file → md5
     provenance: dict[str, Counter] = field(default_factory=lambda: {s: Counter() for s in TRAIN_SUBSETS})
+    eval_md5: dict[str, str] = field(default_factory=dict)            # eval split file → md5 (first part)
     eval_stats: dict = field(default_factory=dict)
 
 
@@ -173,6 +175,5 @@ def write_part(formats: list[str], first: bool, verified: Path, out: Path, ids: 
             part.md5[str(sink.path)] = io.md5_file(sink.path)   # still in the page cache: hash it here, in parallel
     part.md5.update({str(out / s / f"{f}.jsonl"): h.md5.hexdigest() for (s, f), h in files.items()})
     if first:
-        eval_md5, part.eval_stats = bfcl_eval.write(eval_samples, out / "eval_bfcl")
-        part.md5.update(eval_md5)
+        part.eval_md5, part.eval_stats = bfcl_eval.write(eval_samples, out / "eval_bfcl")
     return part
