@@ -63,17 +63,25 @@ def build(ctx: typer.Context,
 @app.command()
 def compare(run_ids: Optional[List[str]] = typer.Argument(None, help="MLflow run ids (default: the last sweep)"),
             sweep: Optional[str] = typer.Option(None, help="parent run id of a sweep"),
-            metric: Optional[List[str]] = typer.Option(None, help="glob of metrics to show (repeatable)"),
-            all_metrics: bool = typer.Option(False, "--all", help="show every metric"),
+            metric: Optional[List[str]] = typer.Option(None, help="glob of metrics to show (repeatable); "
+                                                                  "a pattern starting with `runtime` shows timings"),
+            all_rows: bool = typer.Option(False, "--all", help="show every row, equal ones and runtime.* timings too"),
+            fmt: str = typer.Option("text", "--format", help="text, md, csv or json"),
             experiment: Optional[str] = typer.Option(None, help="MLflow experiment (default: tracking.experiment)")):
-    """Show dataset variants side by side: params that differ, dataset stats, downstream metrics."""
+    """Show dataset variants side by side: the params, dataset stats and downstream metrics that differ."""
+    from callforge import compare as cmp
+
+    if fmt not in cmp.FORMATS:
+        fail(f"--format must be one of {', '.join(cmp.FORMATS)}, not {fmt!r}")
     from mlflow.tracking import MlflowClient
 
-    from callforge import compare as cmp
     from callforge.config import compose, validate
     from callforge.tracking import tracking_uri
 
-    cfg = validate(compose([]))
+    try:
+        cfg = validate(compose([]))
+    except ConfigError as e:
+        fail(f"config error: {e}")
     client = MlflowClient(tracking_uri=tracking_uri(cfg))
     try:
         runs = cmp.find_runs(client, experiment or cfg.tracking.experiment, sweep, run_ids, last_sweep=not run_ids)
@@ -81,7 +89,7 @@ def compare(run_ids: Optional[List[str]] = typer.Argument(None, help="MLflow run
         fail(str(e), 1)
     if not runs:
         fail("no runs to compare", 1)
-    typer.echo(cmp.render(cmp.table(runs, metric, all_metrics)))
+    typer.echo(cmp.render(cmp.table(runs, metric, all_rows), fmt))
 
 
 @app.command()

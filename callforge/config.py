@@ -13,7 +13,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from callforge.config_schema import Config
+from callforge.config_schema import Config, RangeError, check
 
 PARAMS_FILE = "params.yaml"
 
@@ -49,6 +49,9 @@ def shared_path(path: str | Path) -> Path:
 
 
 def _one_line(err: Exception) -> str:
+    marker = f"{RangeError.__name__} raised while resolving interpolation: "
+    if marker in str(err):             # raised inside the config_check resolver: its message names the key
+        return str(err).split(marker, 1)[1].splitlines()[0]
     key = getattr(err, "full_key", None)
     lines = [ln.strip() for ln in str(err).strip().splitlines() if ln.strip()] or [type(err).__name__]
     msg = lines[0]
@@ -62,11 +65,21 @@ def validate(raw: DictConfig | dict) -> DictConfig:
         missing = sorted(OmegaConf.missing_keys(cfg))
         if missing:
             raise ConfigError(f"{missing[0]}: missing required value (set it in conf/ or with {missing[0]}=...)")
+        check(cfg)                      # ranges and choices (params.yaml's config_check is already resolved)
         OmegaConf.resolve(cfg)
+    except RangeError as e:
+        raise ConfigError(str(e)) from None
     except OmegaConfBaseException as e:
         raise ConfigError(_one_line(e)) from None
     OmegaConf.set_readonly(cfg, True)
     return cfg
+
+
+def register_schema() -> None:
+    """Put the typed schema in Hydra's ConfigStore as `callforge_schema` (conf/config.yaml's first default)."""
+    from hydra.core.config_store import ConfigStore
+
+    ConfigStore.instance().store(name="callforge_schema", node=Config)
 
 
 def compose(overrides: list[str] | tuple[str, ...] = (), root: Path | None = None) -> DictConfig:
@@ -75,6 +88,7 @@ def compose(overrides: list[str] | tuple[str, ...] = (), root: Path | None = Non
     from hydra.errors import HydraException
 
     conf_dir = (root or project_root()) / "conf"
+    register_schema()
     try:
         with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
             cfg = hydra_compose(config_name="config", overrides=list(overrides))
