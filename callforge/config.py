@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf.errors import InterpolationResolutionError, OmegaConfBaseException
 
 from callforge.config_schema import Config, RangeError, check
 
@@ -49,37 +49,69 @@ def shared_path(path: str | Path) -> Path:
 
 
 def _one_line(err: Exception) -> str:
-    marker = f"{RangeError.__name__} raised while resolving interpolation: "
-    if marker in str(err):             # raised inside the config_check resolver: its message names the key
-        return str(err).split(marker, 1)[1].splitlines()[0]
     key = getattr(err, "full_key", None)
     lines = [ln.strip() for ln in str(err).strip().splitlines() if ln.strip()] or [type(err).__name__]
     msg = lines[0]
     return f"{key}: {msg}" if key and key not in msg else msg
 
 
-def validate(raw: DictConfig | dict) -> DictConfig:
-    """Merge onto the typed schema; unknown keys, wrong types and missing values raise ConfigError."""
+def _typed(raw: DictConfig | dict) -> DictConfig:
+    """`raw` merged onto the schema: unknown keys, wrong types, missing values and ranges raise ConfigError."""
     try:
-        cfg = OmegaConf.merge(OmegaConf.structured(Config), raw)
+        if OmegaConf.is_config(raw):   # drop the check's own interpolation: merging it would re-enter the check
+            raw = OmegaConf.masked_copy(raw, [k for k in raw.keys() if k != "config_check"])
+        else:
+            raw = {k: v for k, v in raw.items() if k != "config_check"}
+        cfg = OmegaConf.merge(OmegaConf.structured(Config), raw, {"config_check": "passed"})
         missing = sorted(OmegaConf.missing_keys(cfg))
         if missing:
             raise ConfigError(f"{missing[0]}: missing required value (set it in conf/ or with {missing[0]}=...)")
-        check(cfg)                      # ranges and choices (params.yaml's config_check is already resolved)
-        OmegaConf.resolve(cfg)
+        check(cfg)
     except RangeError as e:
         raise ConfigError(str(e)) from None
+    except OmegaConfBaseException as e:
+        raise ConfigError(_one_line(e)) from None
+    return cfg
+
+
+def validate(raw: DictConfig | dict) -> DictConfig:
+    """The config, typed, checked, resolved and read-only; a bad one raises ConfigError (one line)."""
+    cfg = _typed(raw)
+    try:
+        OmegaConf.resolve(cfg)
     except OmegaConfBaseException as e:
         raise ConfigError(_one_line(e)) from None
     OmegaConf.set_readonly(cfg, True)
     return cfg
 
 
-def register_schema() -> None:
-    """Put the typed schema in Hydra's ConfigStore as `callforge_schema` (conf/config.yaml's first default)."""
-    from hydra.core.config_store import ConfigStore
+class CompositionError(InterpolationResolutionError):
+    """A ConfigError raised while a composed config resolves (the `config_check` resolver). OmegaConf passes
+    its own initialised exceptions through unchanged, so the caller sees our one line, not a wrapped report."""
 
-    ConfigStore.instance().store(name="callforge_schema", node=Config)
+    def __init__(self, msg: str):
+        Exception.__init__(self, msg)
+        self.msg, self._initialized = msg, True
+        self.full_key = self.key = self.value = self.parent_node = self.child_node = None
+        self.object_type = self.object_type_str = self.ref_type = self.ref_type_str = None
+
+
+# What the resolver raises; the Hydra plugin that DVC loads swaps in a subclass that DVC reports as one line.
+resolver_error: type[Exception] = CompositionError
+
+
+def _check_resolver(*, _root_) -> str:
+    """conf/config.yaml's `config_check: ${callforge_check:}`: whoever resolves a composition of conf/ (DVC's
+    Hydra integration for `dvc exp run -S`, before it touches any output) runs the whole schema check."""
+    try:
+        _typed(_root_)
+    except ConfigError as e:
+        raise resolver_error(str(e)) from None
+    return "passed"
+
+
+if not OmegaConf.has_resolver("callforge_check"):
+    OmegaConf.register_new_resolver("callforge_check", _check_resolver)
 
 
 def compose(overrides: list[str] | tuple[str, ...] = (), root: Path | None = None) -> DictConfig:
@@ -88,7 +120,6 @@ def compose(overrides: list[str] | tuple[str, ...] = (), root: Path | None = Non
     from hydra.errors import HydraException
 
     conf_dir = (root or project_root()) / "conf"
-    register_schema()
     try:
         with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
             cfg = hydra_compose(config_name="config", overrides=list(overrides))

@@ -62,17 +62,6 @@ def check(node, cls: type | None = None, prefix: str = "") -> None:
                     raise RangeError(f"{key}: {v} is out of range (must be {word} {f.metadata[name]})")
 
 
-def _check_resolver(*, _root_) -> str:
-    check(_root_)
-    return "passed"
-
-
-# The schema's `config_check` field interpolates this resolver, so resolving a composed config (as
-# DVC's Hydra integration does before `dvc exp run` touches anything) enforces the ranges too.
-if not OmegaConf.has_resolver("callforge_check"):
-    OmegaConf.register_new_resolver("callforge_check", _check_resolver)
-
-
 @dataclass
 class LLMConfig:
     provider: str = knob(MISSING, choices=("offline", "openai", "compatible", "local"))            # offline | openai | compatible | local
@@ -396,7 +385,7 @@ class EvaluateConfig:
 
 @dataclass
 class Config:
-    # Resolves to "passed" once every knob() constraint holds; a bad value fails composition instead.
+    # Resolves to "passed" once the composed config fits this schema (callforge.config); else composition fails.
     config_check: str = "${callforge_check:}"
     seed: int = 0
     run_name: Optional[str] = None
