@@ -5,7 +5,7 @@
 Headline ("stage_wall_s"): `stages/taxonomy.py` then `stages/apis.py` run as DVC runs them (fresh
 processes, params.yaml, rules, dedup, schema-checked atomic writes), in a scratch project with
 tracking off so MLflow's one-off store setup is not counted. Next to it, the in-process split
-(writing+admission vs the output write) from one more build. Merged into metrics/bench.json
+(writing+admission vs the output write) from one more build. Merged into bench/results.json
 under "apis".
 """
 from __future__ import annotations

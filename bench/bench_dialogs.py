@@ -7,7 +7,7 @@ params.yaml; pool load, generation in worker processes, steering with the heuris
 generation-time checks, schema-checked atomic writes, stats), on the default offline API pool built
 first by the taxonomy and apis stages (not timed), in a scratch project with tracking off so MLflow's
 one-off store setup is not counted. CPU seconds of the stage are reported next to the wall time,
-since other work on the machine stretches the wall clock. Merged into metrics/bench.json under "dialogs".
+since other work on the machine stretches the wall clock. Merged into bench/results.json under "dialogs".
 """
 from __future__ import annotations
 

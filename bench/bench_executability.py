@@ -5,7 +5,7 @@
 The headline figure ("layer_calls_per_s", per wall second; "per_cpu_second" beside it) is the full layer as a caller meets it: per case, find
 the compiled index for its raw BFCL tool list (content-keyed cache), then check every call
 (name lookup, schema, constraints, and the reasons for mutants). The references put the issue's
-jsonschema / jsonschema-rs figures next to it on this machine. Merged into metrics/bench.json
+jsonschema / jsonschema-rs figures next to it on this machine. Merged into bench/results.json
 under "executability".
 """
 from __future__ import annotations
@@ -62,7 +62,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=str(REPO.parent / "shared" / "bfcl"))
     ap.add_argument("--repeat", type=int, default=9)
-    ap.add_argument("--out", default=str(REPO / "metrics" / "bench.json"))
+    ap.add_argument("--out", default=str(REPO / "bench" / "results.json"))
     a = ap.parse_args()
     data = Path(a.data)
     if not (data / "make_cases.py").exists():

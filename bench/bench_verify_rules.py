@@ -6,7 +6,7 @@ Base samples: --input if given, else the pipeline's data/dialogs.jsonl when pres
 dialogs (../shared/bfcl, developer machines), else the hand-built test samples. They are scaled up by renaming each sample's tools per copy, so the run
 sees about --apis distinct tool definitions (each normalised and compiled once) rather than a few
 hot ones. Figures: samples/s of the rule layer alone (every check, every reason kept), and of the
-whole stage minus disk (parse, rules, stats, output rows). Merged into metrics/bench.json under
+whole stage minus disk (parse, rules, stats, output rows). Merged into bench/results.json under
 "verify_rules". Issue 9 budgets 60 s for verify+split+export+stats on 100,000 samples.
 """
 from __future__ import annotations

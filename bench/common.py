@@ -3,7 +3,7 @@
 A bench module exposes `run() -> dict` (figures, each ratio measured side by side in the same run)
 and may end with `if __name__ == "__main__": main("<key>", run)`. `callforge bench` runs each
 module in a fresh process (so peak memory is its own) and merges its dict under "<key>" (the file
-name minus "bench_") into metrics/bench.json, next to "machine": what the figures were measured on.
+name minus "bench_") into bench/results.json, next to "machine": what the figures were measured on.
 Benches are not tests: they report figures and targets, they do not fail on a missed target.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
-RESULTS = Path("metrics") / "bench.json"
+RESULTS = Path("bench") / "results.json"
 
 
 def machine() -> dict:
@@ -53,7 +53,7 @@ def peak_rss_mib() -> float:
 
 
 def merge(key: str, result: dict, path: Path | str = RESULTS) -> dict:
-    """Put `result` under `key` in metrics/bench.json (atomically), keeping the other keys."""
+    """Put `result` under `key` in bench/results.json (atomically), keeping the other keys."""
     from callforge.io import write_json
 
     path = Path(path)

@@ -49,8 +49,8 @@ def build(ctx: typer.Context,
           until: Optional[str] = typer.Option(None, help="stop after this stage (e.g. split)")):
     """Build dataset variants with Hydra: `callforge build -m key=a,b other=x,y` (one job per variant).
 
-    Each job gets its own folder, params.yaml, outputs and MLflow run (children of one sweep run);
-    identical upstream work is reused from the content-addressed stage store.
+    Every variant is checked before any job starts; each job is one `dvc exp run --temp` (DVC's cache and
+    run-cache restore identical work) and one MLflow run named by its overrides, under one sweep run.
     """
     from callforge import build as build_mod
 
@@ -58,6 +58,8 @@ def build(ctx: typer.Context,
         build_mod.main(list(ctx.args), until=until)
     except ConfigError as e:
         fail(f"config error: {e}")
+    except build_mod.BuildError as e:
+        fail(str(e), 1)
 
 
 @app.command()
@@ -152,7 +154,7 @@ def check_calls(file: str = typer.Argument(..., help="JSON lines {id, tools, cal
 
 @app.command()
 def bench(names: Optional[List[str]] = typer.Argument(None, help="bench modules, e.g. bench_gateway (default: all)")):
-    """Run bench/bench_*.py, each in its own process, merging figures into metrics/bench.json."""
+    """Run bench/bench_*.py, each in its own process, merging figures into bench/results.json."""
     import subprocess
     from pathlib import Path
 
@@ -173,7 +175,7 @@ def bench(names: Optional[List[str]] = typer.Argument(None, help="bench modules,
         proc = subprocess.run([sys.executable, str(Path(root, "bench", "common.py")), name], cwd=root)
         if proc.returncode != 0:
             failed.append(name)
-    typer.echo(f"wrote {Path('metrics', 'bench.json')}" + (f"; failed: {', '.join(failed)}" if failed else ""))
+    typer.echo("wrote bench/results.json" + (f"; failed: {', '.join(failed)}" if failed else ""))
     if failed:
         raise typer.Exit(1)
 

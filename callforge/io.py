@@ -14,11 +14,42 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# Read once, at import (os.umask can only be read by setting it; doing it later, with threads about, would race).
+UMASK = _read_umask()
+FILE_MODE = 0o666 & ~UMASK     # what open() would give a new file: mkstemp's 0600 is for secrets, not outputs
+DIR_MODE = 0o777 & ~UMASK
+
+
+def mkstemp_public(**kwargs) -> tuple[int, str]:
+    """tempfile.mkstemp, but the file gets ordinary permissions (0666 & ~umask) for when it is renamed into place."""
+    fd, tmp = tempfile.mkstemp(**kwargs)
+    try:
+        os.fchmod(fd, FILE_MODE)
+    except BaseException:
+        os.close(fd)
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return fd, tmp
+
+
+def mkdtemp_public(**kwargs) -> str:
+    """tempfile.mkdtemp, but the folder gets ordinary permissions (0777 & ~umask) for when it is renamed into place."""
+    tmp = tempfile.mkdtemp(**kwargs)
+    os.chmod(tmp, DIR_MODE)
+    return tmp
+
+
 @contextmanager
 def atomic_open(path: Path | str, mode: str = "w"):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = mkstemp_public(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": "\n"})) as f:
             yield f
@@ -73,14 +104,15 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def md5_file(path: Path | str) -> str:
-    """md5 of a file, or of a folder the way DVC names it (md5 of its sorted file list + '.dir')."""
+def md5_file(path: Path | str, known: dict[str, str] | None = None) -> str:
+    """The md5 dvc.lock records: of a file's bytes, or for a folder `<md5>.dir`, the md5 of the JSON list of
+    its files ({"md5", "relpath"} sorted by path parts), which is how dvc-data hashes a tree (checked
+    against a real dvc.lock in tests/test_tracking.py). `known`: md5s of files already hashed, by path."""
     path = Path(path)
     if path.is_dir():
-        h = hashlib.md5()
-        for p in sorted(x for x in path.rglob("*") if x.is_file()):
-            h.update(f"{p.relative_to(path).as_posix()}:{md5_file(p)}\n".encode())
-        return h.hexdigest() + ".dir"
+        files = sorted((p.relative_to(path).parts, p) for p in path.rglob("*") if p.is_file())
+        listing = [{"md5": (known or {}).get(str(p)) or md5_file(p), "relpath": "/".join(parts)} for parts, p in files]
+        return hashlib.md5(json.dumps(listing, sort_keys=True).encode()).hexdigest() + ".dir"
     h = hashlib.md5()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

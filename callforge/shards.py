@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from callforge import io
-from callforge.executor import StageSpec, load_pipeline
+from callforge.pipeline import StageSpec, load_pipeline
 from callforge.stage import shard_path
 
 
@@ -75,7 +75,7 @@ def merge_stats(parts: list[dict]) -> dict:
 def merge(spec: StageSpec, count: int, workdir: Path) -> dict[str, str]:
     """Concatenate each JSON-lines output's shards in order; merge the shard metrics. → {out: md5}."""
     merged = {}
-    for out in spec.outs:
+    for out in spec.written:
         target = workdir / out
         shards = [shard_path(target, i, count) for i in range(count)]
         if not any(s.exists() for s in shards):
@@ -112,12 +112,15 @@ def run_and_merge(stage: str, count: int, engine: str, root: Path, workdir: Path
 
 def _log(stage: str, merged: dict[str, str], workdir: Path) -> None:
     from callforge.config import load_params
+    from callforge.stage import METRICS_DIR, RUNTIME_DIR
     from callforge.tracking import Tracker
 
+    def read(path: Path) -> dict:
+        return json.loads(path.read_text()) if path.exists() else {}
+
     cfg = load_params(workdir / "params.yaml")
-    tracker = Tracker(cfg)
-    stats_file = workdir / "metrics" / f"{stage}.json"
+    tracker = Tracker(cfg, stage)
     tracker.log_config(cfg)
-    tracker.log_stage(stage, json.loads(stats_file.read_text()) if stats_file.exists() else {}, merged,
-                      workdir / "metrics")
+    tracker.log_stage(stage, read(workdir / METRICS_DIR / f"{stage}.json"), read(workdir / RUNTIME_DIR / f"{stage}.json"),
+                      merged)
     tracker.finish(ok=True)

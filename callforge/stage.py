@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import sys
 import time
 from contextlib import contextmanager
@@ -21,6 +22,28 @@ from callforge import io, records
 from callforge.config import ConfigError, load_params, shared_path
 
 METRICS_DIR = Path("metrics")
+# How an execution went (timings, throughput, cache reuse, LLM usage) varies from run to run of the same
+# data, so it stays out of the git-tracked metrics/ (whose diffs must show data and model changes only):
+# data/runtime/<stage>.json, untracked, and `runtime.<stage>.*` in the variant's MLflow run.
+RUNTIME_DIR = Path("data/runtime")
+_RUNTIME_LEAF = re.compile(r".*_s$|^cache_hits$|^load_from_cache$")
+
+
+def split_runtime(stats: dict) -> tuple[dict, dict]:
+    """(data, runtime): leaves named like timings or cache reuse (`*_s`, `cache_hits`, ...) move to runtime."""
+    data, runtime = {}, {}
+    for k, v in stats.items():
+        if isinstance(v, dict) and v:
+            d, r = split_runtime(v)
+            if d or not r:
+                data[k] = d
+            if r:
+                runtime[k] = r
+        elif _RUNTIME_LEAF.match(k):
+            runtime[k] = v
+        else:
+            data[k] = v
+    return data, runtime
 
 
 def quiet() -> bool:
@@ -69,7 +92,8 @@ class StageRun:
     def __init__(self, name: str, cfg):
         self.name = name
         self.cfg = cfg
-        self.stats: dict = {}
+        self.stats: dict = {}               # what the data and models are: metrics/<stage>.json (git)
+        self.runtime: dict = {}             # how this execution went: data/runtime/<stage>.json (see RUNTIME_DIR)
         self.outputs: dict[str, str] = {}   # path -> md5, for MLflow tags
         self.artifacts: list[str] = []      # extra files (plots) logged to the MLflow run
         self._gateway = None
@@ -151,11 +175,13 @@ class StageRun:
         return tqdm(items, total=total, desc=desc or self.name, disable=quiet(), unit="it", dynamic_ncols=True)
 
     def _finish(self, elapsed: float) -> None:
+        data, runtime = split_runtime(self.stats)
+        self.stats, self.runtime = data, {**runtime, **self.runtime, "elapsed_s": round(elapsed, 3)}
         if self._gateway is not None:
-            self.stats["llm"] = self._gateway.usage()
+            self.runtime["llm"] = self._gateway.usage()
             self._gateway.close()
-        self.stats["elapsed_s"] = round(elapsed, 3)
         io.write_json(self.out_path(METRICS_DIR / f"{self.name}.json"), self.stats)
+        io.write_json(self.out_path(RUNTIME_DIR / f"{self.name}.json"), self.runtime)
 
 
 @contextmanager
@@ -172,7 +198,7 @@ def stage_run(name: str, params_path: str = "params.yaml"):
     if st.sharded or not cfg.tracking.enabled:
         tracker = Tracker(cfg, disabled=True)
     else:
-        tracker = BackgroundTracker(cfg)   # opens the run and logs the config while the stage works
+        tracker = BackgroundTracker(cfg, name)   # opens the run and logs the config while the stage works
     gc.freeze()             # what is loaded now lives to the end: later collections need not rescan it
     t0 = time.perf_counter()
     try:
@@ -184,7 +210,7 @@ def stage_run(name: str, params_path: str = "params.yaml"):
             print(f"callforge {name}: {e}", file=sys.stderr)
         raise
     st._finish(time.perf_counter() - t0)
-    tracker.log_stage(name, st.stats, st.outputs, METRICS_DIR)
+    tracker.log_stage(name, st.stats, st.runtime, st.outputs)
     for path in st.artifacts:
         tracker.log_artifact(path, artifact_path="plots")
     try:

@@ -118,13 +118,13 @@ def main() -> None:
             "loss": summary(losses),
             "scoring_s": round(t_model, 3),
         })
-        if scorer.backend != "heuristic":
-            st.stats["response_tokens_scored"] = tokens
+        if scorer.backend != "heuristic":          # work done this time (0 when every score came from the cache)
+            st.runtime["response_tokens_scored"] = tokens
             stats = getattr(scorer, "stats", None)
             if stats:
-                st.stats["tokens"] = dict(stats)   # evaluated vs reused-prefix tokens (local)
+                st.runtime["tokens"] = dict(stats)   # evaluated vs reused-prefix tokens (local)
                 if t_model > 0:
-                    st.stats["tokens_per_s"] = round(stats["tokens"] / t_model, 1)
+                    st.runtime["tokens_per_s"] = round(stats["tokens"] / t_model, 1)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ bytes are the same for any worker count.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import multiprocessing
 import shutil
@@ -43,14 +42,6 @@ def read_manifests() -> tuple[dict[int, str], dict[int, int], dict[int, float | 
                 member[r["line"]] = member.get(r["line"], 0) | (1 << bit)
                 loss[r["line"]] = r["loss"]
     return ids, member, loss, {ln for ln in ids if ln not in member}
-
-
-def dir_md5(root: Path, known: dict[str, str]) -> str:
-    """io.md5_file(root) for a folder, taking the md5 of files already hashed from `known`."""
-    h = hashlib.md5()
-    for p in sorted(x for x in root.rglob("*") if x.is_file()):
-        h.update(f"{p.relative_to(root).as_posix()}:{known.get(str(p)) or io.md5_file(p)}\n".encode())
-    return h.hexdigest() + ".dir"
 
 
 def main() -> None:
@@ -91,7 +82,7 @@ def main() -> None:
                 io.atomic_write_text(OUT / s / "hf" / "README.md", hf.card(s, summary["subsets"][s], conf_yaml,
                                                                           first.provenance[s], ex.hf.license, formats))
         for s in TRAIN_SUBSETS:          # one digest per subset folder (DVC's way), from the md5s kept while writing
-            st.outputs[str(OUT / s)] = dir_md5(OUT / s, md5)
+            st.outputs[str(OUT / s)] = io.md5_file(OUT / s, md5)
 
         st.outputs.update(first.eval_md5)
 

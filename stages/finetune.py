@@ -10,10 +10,9 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
-from callforge.io import md5_file
+from callforge import io
 from callforge.stage import quiet, stage_run
 
 OUT = Path("models/adapter")
@@ -37,7 +36,7 @@ def main() -> None:
         except ValueError as e:
             sys.exit(f"callforge finetune: config error: finetune.profile: {e}")
         OUT.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".adapter.", dir=OUT.parent))
+        tmp = Path(io.mkdtemp_public(prefix=".adapter.", dir=OUT.parent))
         try:
             res = finetune.finetune(train_file, tmp, s, progress=None if quiet() else _progress)
             shutil.rmtree(OUT, ignore_errors=True)
@@ -46,7 +45,7 @@ def main() -> None:
             sys.exit(f"callforge finetune: {e}")
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        st.outputs[str(OUT)] = md5_file(OUT)
+        st.outputs[str(OUT)] = io.md5_file(OUT)
         st.stats.update(res.metrics)
         st.write_json(LOSS_PLOT, {"loss_curve": res.metrics["loss_curve"]})
         st.artifacts.append(LOSS_PLOT)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 from callforge import io
 from conftest import REPO, run_stage, stage_env, write_params
@@ -20,14 +21,59 @@ def _runs(project):
     return client.search_runs([e.experiment_id for e in exps]) if exps else []
 
 
-def test_stage_logs_its_stats_into_the_variant_run(project):
-    write_params(project)
+def _numeric_leaves(stats, prefix):
+    from callforge.tracking import metric_items
+    return metric_items(stats, prefix)
+
+
+def test_stage_logs_each_value_once_into_a_run_named_by_its_overrides(project):
+    from mlflow.tracking import MlflowClient
+
+    write_params(project, ["apis.pool_size=40"])
     run_stage("taxonomy", project)
+    run_stage("apis", project)
     runs = _runs(project)
     assert len(runs) == 1 and runs[0].info.status == "FINISHED"
-    stats = json.loads((project / "metrics" / "taxonomy.json").read_text())
-    assert runs[0].data.metrics["taxonomy.elapsed_s"] == stats["elapsed_s"]
-    assert runs[0].data.tags["callforge.md5.taxonomy.taxonomy.json"] == io.md5_file(project / "data" / "taxonomy.json")
+    run = runs[0]
+    assert run.info.run_name == "apis.pool_size=40"
+    for stage in ("taxonomy", "apis"):
+        stats = json.loads((project / "metrics" / f"{stage}.json").read_text())
+        runtime = json.loads((project / "data" / "runtime" / f"{stage}.json").read_text())
+        assert "elapsed_s" not in stats and runtime["elapsed_s"] > 0, "timings live apart from tracked metrics"
+        for k, v in _numeric_leaves(stats, stage).items():
+            assert run.data.metrics[k] == v
+        assert run.data.metrics[f"runtime.{stage}.elapsed_s"] == runtime["elapsed_s"]
+    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    for key in run.data.metrics:
+        assert len(client.get_metric_history(run.info.run_id, key)) == 1, key
+    names = [d.dataset.name for d in run.inputs.dataset_inputs]
+    assert sorted(names) == sorted(set(names)) and "data/apis.jsonl" in names
+    digest = next(d.dataset.digest for d in run.inputs.dataset_inputs if d.dataset.name == "data/apis.jsonl")
+    assert digest == io.md5_file(project / "data" / "apis.jsonl")
+    assert not any(k.startswith("bench.") for k in run.data.metrics)
+
+
+def test_a_stage_run_again_opens_a_new_run_instead_of_logging_twice(project):
+    write_params(project)
+    run_stage("taxonomy", project)
+    run_stage("taxonomy", project)
+    runs = _runs(project)
+    assert len(runs) == 2 and {r.info.run_name for r in runs} == {"default"}
+    assert all(r.info.status == "FINISHED" for r in runs)
+
+
+def test_folder_digest_is_the_one_dvc_records(tmp_path):
+    folder = tmp_path / "out"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_text("a\n")
+    (folder / "sub" / "b.bin").write_bytes(bytes(range(256)))
+    (folder / "z-c.json").write_text("{}")
+    dvc = str(Path(sys.executable).with_name("dvc"))
+    subprocess.run([dvc, "init", "--no-scm", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([dvc, "add", "-q", "out"], cwd=tmp_path, check=True)
+    import yaml
+    recorded = yaml.safe_load((tmp_path / "out.dvc").read_text())["outs"][0]["md5"]
+    assert io.md5_file(folder) == recorded
 
 
 def test_stage_that_cannot_log_fails_after_writing_its_outputs(project):
@@ -47,7 +93,7 @@ def test_stage_that_dies_leaves_its_run_failed(project):
         sys.path.insert(0, %r)
         from callforge.config import load_params
         from callforge.tracking import BackgroundTracker
-        BackgroundTracker(load_params("params.yaml"))
+        BackgroundTracker(load_params("params.yaml"), "taxonomy")
         time.sleep(0.5)
         os._exit(9)      # no finish(): as if killed
     """ % str(REPO))
