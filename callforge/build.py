@@ -132,7 +132,7 @@ def main(args: list[str], until: str | None = None) -> None:
     jobs = combinations(overrides) if multirun else [overrides]
     for job in jobs:                           # nothing starts unless every variant composes and validates
         try:
-            cfg = validate(compose(job, root))
+            validate(compose(job, root))
         except ConfigError as e:
             raise ConfigError(f"{e} (variant {exp_name(job)})") from None
     parent = None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from callforge import bfcl
+from callforge import bfcl, io
 from callforge.config import shared_path
 from callforge.evaluate import evaluate
 from callforge.stage import stage_run
@@ -84,6 +84,8 @@ def main() -> None:
         st.write_jsonl(ANSWERS, rows)
         st.stats["backend"] = c.backend
         st.stats["models"] = info
+        if c.backend == "local":          # which adapter these figures are for (= dvc.lock's md5 of models/adapter)
+            st.stats["models"]["adapter_md5"] = io.md5_file(ADAPTER)
         st.stats["generation"] = {name: getattr(g, "stats", None) or getattr(g, "failures", {})
                                   for name, g in gens.items()}
 

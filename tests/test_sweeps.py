@@ -1,117 +1,114 @@
-"""Variants at scale: Hydra multirun with stage reuse, MLflow sweep runs, `callforge compare`, DVC queue."""
+"""Variants you can trust: `callforge build` sweeps drive DVC experiments (DVC's cache and run-cache are the one
+store), each variant is one clean MLflow run under a sweep run, `callforge compare` shows what differs."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+import re
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, stage_env
+from dvc_project import CLI, DVC, scratch_project, sh
 
-CLI = [sys.executable, "-m", "callforge.cli"]
-
-
-def scratch_project(tmp_path: Path, mlflow_template: Path) -> Path:
-    """A copy of the project's tracked files (what a clone has), as its own git repo."""
-    proj = tmp_path / "proj"
-    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                           capture_output=True, text=True, check=True).stdout.split()
-    for f in files:
-        src = REPO / f
-        if src.is_file() and not f.startswith(("metrics/", "tests/", "bench/")):
-            dst = proj / f
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            dst.write_bytes(src.read_bytes())
-    import shutil
-    shutil.copy(mlflow_template, proj / "mlflow.db")
-    return proj
-
-
-def env_for(proj: Path) -> dict:
-    env = stage_env(proj)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"   # dvc.yaml's `python` = this venv
-    env["CALLFORGE_ROOT"] = str(proj)
-    return env
-
-
-def runs(proj: Path):
+def mlflow_runs(proj: Path):
     from mlflow.tracking import MlflowClient
     client = MlflowClient(tracking_uri=f"sqlite:///{proj / 'mlflow.db'}")
     exp = client.get_experiment_by_name("callforge")
     return client, client.search_runs([exp.experiment_id], max_results=100)
 
 
-def test_multirun_builds_one_variant_per_job_and_reuses_shared_work(tmp_path, mlflow_template):
-    proj = scratch_project(tmp_path, mlflow_template)
-    proc = subprocess.run([*CLI, "build", "--until", "apis", "-m", "apis.pool_size=60,90,120",
-                           "hydra/launcher=joblib", "hydra.launcher.n_jobs=2"],
-                          cwd=proj, env=env_for(proj), capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    jobs = sorted(p.parent for p in proj.glob("multirun/*/*/*/params.yaml"))
-    assert len(jobs) == 3
-    sizes = sorted(sum(1 for _ in open(j / "data" / "apis.jsonl")) for j in jobs)
-    assert sizes[0] < sizes[1] < sizes[2] and sizes[2] <= 120
-    # taxonomy reads none of the swept keys: computed once, restored in the other jobs
-    assert proc.stdout.count("[taxonomy] running") <= 2 and proc.stdout.count("[taxonomy] reused") >= 1
-    client, all_runs = runs(proj)
-    parents = [r for r in all_runs if r.data.tags.get("callforge.sweep") == "true"]
-    assert len(parents) == 1
-    children = [r for r in all_runs if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
-    assert sorted(r.data.params["apis.pool_size"] for r in children) == ["120", "60", "90"]
-    for r in children:   # each variant carries its own stats, upstream (reused) stage included
-        assert r.data.metrics["apis.apis_total"] > 0 and "taxonomy.leaves" in " ".join(r.data.metrics) or \
-            any(k.startswith("taxonomy.") for k in r.data.metrics)
-        assert r.data.tags["git_commit"] and r.inputs.dataset_inputs
-    out = subprocess.run([*CLI, "compare"], cwd=proj, env=env_for(proj), capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    line = next(ln for ln in out.stdout.splitlines() if ln.startswith("param apis.pool_size"))
-    assert line.split()[2:] == ["60", "90", "120"] or sorted(line.split()[2:]) == ["120", "60", "90"]
-    assert "param seed" not in out.stdout, "only params that differ are shown"
-    assert any(ln.startswith("apis.apis_total") for ln in out.stdout.splitlines())
+def sweep_children(proj: Path):
+    client, runs = mlflow_runs(proj)
+    parents = [r for r in runs if r.data.tags.get("callforge.sweep") == "true"]
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    kids = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
+    return client, sorted(kids, key=lambda r: r.info.run_name)
 
 
-def test_rebuild_with_same_config_reuses_every_stage(tmp_path, mlflow_template):
+def ran(out: str) -> list[str]:
+    return re.findall(r"Running stage '(\w+)'", out)
+
+
+def test_split_sweep_after_dvc_repro_recomputes_nothing_upstream(tmp_path, mlflow_template):
     proj = scratch_project(tmp_path, mlflow_template)
-    cmd = [*CLI, "build", "--until", "apis", "apis.pool_size=50"]
-    first = subprocess.run(cmd, cwd=proj, env=env_for(proj), capture_output=True, text=True, timeout=600)
-    second = subprocess.run(cmd, cwd=proj, env=env_for(proj), capture_output=True, text=True, timeout=600)
-    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
-    assert "[apis] running" in first.stdout and "[apis] running" not in second.stdout
-    assert second.stdout.count("reused") == 2
-    a, b = (sorted(proj.glob("outputs/*/*/data/apis.jsonl")))
-    assert a.read_bytes() == b.read_bytes()
+    first = sh(proj, DVC, "repro", "split")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert set(ran(first.stdout)) >= {"dialogs", "complexity", "split"}
+    proc = sh(proj, *CLI, "build", "--until", "split", "-m", "split.difficulty.samples=3,6")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert ran(out) == ["split", "split"], "only split runs; every upstream stage comes from DVC's run-cache"
+    client, kids = sweep_children(proj)
+    assert [r.info.run_name for r in kids] == ["split.difficulty.samples=3", "split.difficulty.samples=6"]
+    for r in kids:
+        m = r.data.metrics
+        assert r.info.status == "FINISHED"
+        assert not any(k.startswith(("runtime.dialogs.", "runtime.complexity.", "runtime.apis.")) for k in m), \
+            "no dialog was generated and no sample scored again"
+        assert "runtime.split.elapsed_s" in m and m["dialogs.samples_written"] > 0 and m["complexity.samples"] > 0
+        for key in m:
+            assert len(client.get_metric_history(r.info.run_id, key)) == 1, key
+    sizes = [r.data.metrics["split.subsets.easy.samples"] for r in kids]
+    assert sizes == [3, 6]
+    cmp = sh(proj, *CLI, "compare")
+    assert cmp.returncode == 0, cmp.stderr
+    lines = cmp.stdout.splitlines()
+    assert any(ln.startswith("split.difficulty.samples") for ln in lines)
+    assert any(ln.startswith("split.subsets.easy.samples") for ln in lines)
+    assert not any(ln.startswith(("seed", "dialogs.samples ")) for ln in lines), "only rows that differ"
+
+
+def test_bad_value_in_a_sweep_stops_before_any_job_in_one_line(tmp_path, mlflow_template):
+    proj = scratch_project(tmp_path, mlflow_template)
+    proc = sh(proj, *CLI, "build", "-m", "llm.temperature=0.3,warm")
+    assert proc.returncode != 0
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "llm.temperature" in lines[0] and "Traceback" not in proc.stderr, proc.stderr
+    assert not (proj / "data").exists()
+    from mlflow.tracking import MlflowClient
+    client = MlflowClient(tracking_uri=f"sqlite:///{proj / 'mlflow.db'}")
+    exps = client.search_experiments()
+    assert not client.search_runs([e.experiment_id for e in exps]), "no sweep run is opened for a sweep that cannot start"
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_upstream_sweep_retrains_and_reevaluates_each_variant(tmp_path, mlflow_template):
+    pytest.importorskip("peft")
+    proj = scratch_project(tmp_path, mlflow_template)
+    proc = sh(proj, *CLI, "build", "-m", "dialogs.samples=20,24", timeout=1500)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-5000:]
+    assert ran(out).count("finetune") == 2 and ran(out).count("evaluate") == 2, "no variant reuses another's model"
+    client, kids = sweep_children(proj)
+    assert [r.info.run_name for r in kids] == ["dialogs.samples=20", "dialogs.samples=24"]
+    adapters = [r.data.tags["callforge.md5.models/adapter"] for r in kids]
+    assert adapters[0] != adapters[1]
+    exps = json.loads(sh(proj, DVC, "exp", "show", "--json").stdout)
+    shown = {e["name"]: e["revs"][0]["data"] for rev in exps for e in (rev.get("experiments") or [])}
+    evals = [shown[f"dialogs.samples={n}"]["metrics"]["metrics/evaluate.json"]["data"]["models"]["adapter_md5"]
+             for n in (20, 24)]
+    assert evals == adapters, "each variant was evaluated with its own adapter"
 
 
 @pytest.mark.slow
 def test_dvc_queue_runs_two_experiments(tmp_path, mlflow_template):
     proj = scratch_project(tmp_path, mlflow_template)
-    env = env_for(proj)
-    sh = lambda *c, **kw: subprocess.run(list(c), cwd=proj, env=env, capture_output=True, text=True, timeout=600, **kw)
-    assert sh("git", "init", "-q").returncode == 0
-    sh("git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A")
-    assert sh("git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init").returncode == 0
-    q = sh("dvc", "exp", "run", "--queue", "-S", "apis.pool_size=40,70", "apis")
+    q = sh(proj, DVC, "exp", "run", "--queue", "-S", "apis.pool_size=40,70", "apis")
     assert q.returncode == 0, q.stdout + q.stderr
-    assert sh("dvc", "queue", "start", "-j", "1").returncode == 0
+    assert sh(proj, DVC, "queue", "start", "-j", "1").returncode == 0
     deadline = time.time() + 500
     while time.time() < deadline:
-        status = sh("dvc", "queue", "status").stdout
+        status = sh(proj, DVC, "queue", "status").stdout
         if status.count("Success") + status.count("Failed") >= 2:
             break
         time.sleep(3)
-    assert status.count("Success") == 2, status + sh("dvc", "queue", "logs", "--help").stdout[:0]
-    show = json.loads(sh("dvc", "exp", "show", "--json").stdout)
-    exps = [e for rev in show for e in (rev.get("experiments") or [])]
-    totals = []
-    for e in exps:
-        data = e["revs"][0]["data"]
-        totals.append(data["metrics"]["metrics/apis.json"]["data"]["apis_total"])
-        assert data["params"]["params.yaml"]["data"]["apis"]["pool_size"] in (40, 70)
-    assert sorted(totals) == sorted(set(totals)) and len(totals) == 2, show
-    client, all_runs = runs(proj)
-    sizes = sorted(r.data.params.get("apis.pool_size") for r in all_runs if r.data.params.get("apis.pool_size"))
-    assert sizes == ["40", "70"], "each queued experiment logs into the project's MLflow store"
+    assert status.count("Success") == 2, status
+    show = json.loads(sh(proj, DVC, "exp", "show", "--json").stdout)
+    totals = [e["revs"][0]["data"]["metrics"]["metrics/apis.json"]["data"]["apis_total"]
+              for rev in show for e in (rev.get("experiments") or [])]
+    assert len(set(totals)) == 2, show
+    _, runs = mlflow_runs(proj)
+    assert sorted(r.info.run_name for r in runs) == ["apis.pool_size=40", "apis.pool_size=70"], \
+        "each queued experiment logs into the project's MLflow store, named by what it changed"
