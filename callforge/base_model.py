@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from callforge import io
 
 PACKAGED = "packaged"
 
@@ -118,15 +119,19 @@ def load(spec: str = PACKAGED, device: str = "auto", dtype: str = "auto", cache:
     try:
         if kind == "gguf":
             folder = cache_root() / "models" / sha[:32]
-            if cache and (folder / "config.json").is_file():
-                from_cache = True
+            from_cache = cache and (folder / "config.json").is_file()
+            if cache and not from_cache:
+                tok = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+                _save_conversion(AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name,
+                                                                      dtype=torch.float32), tok, folder)
+            if cache:
+                # always from the saved conversion, also right after making it: loading it in bf16 does not give
+                # the same weights as casting the fresh conversion (measured), and a first run must equal a later one
                 tok = AutoTokenizer.from_pretrained(folder, local_files_only=True)
                 model = AutoModelForCausalLM.from_pretrained(folder, dtype=dt, local_files_only=True)
             else:
                 tok = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
                 model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32)
-                if cache:
-                    _save_conversion(model, tok, folder)
                 model = model.to(dt)
         else:
             tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
@@ -148,7 +153,7 @@ def _save_conversion(model, tok, folder: Path) -> None:
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=folder.name + ".tmp"))
+    tmp = Path(io.mkdtemp_public(dir=folder.parent, prefix=folder.name + ".tmp"))
     try:
         model.save_pretrained(tmp)
         tok.save_pretrained(tmp)

@@ -65,3 +65,18 @@ def run_stage(name: str, workdir: Path, check: bool = True, **env) -> subprocess
     if check and proc.returncode != 0:
         raise AssertionError(f"stage {name} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def stage_record(workdir: Path, stage: str) -> dict:
+    """metrics/<stage>.json (what the data is) merged with data/runtime/<stage>.json (how the run went)."""
+    import json
+
+    def merge(a: dict, b: dict) -> dict:
+        out = dict(a)
+        for k, v in b.items():
+            out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        return out
+
+    data = json.loads((workdir / "metrics" / f"{stage}.json").read_text())
+    runtime = workdir / "data" / "runtime" / f"{stage}.json"
+    return merge(data, json.loads(runtime.read_text()) if runtime.exists() else {})

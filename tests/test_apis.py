@@ -17,7 +17,7 @@ from callforge.apis.dedup import NearDuplicateIndex, shingles
 from callforge.apis.pool import Pool, PoolSettings
 from callforge.apis.rules import CODES, Rules, check_api
 from callforge.seeds import rng_for
-from conftest import run_stage, write_params
+from conftest import run_stage, write_params, stage_record
 from llm_server import llm_overrides
 
 NO_TRACKING = ["tracking.enabled=false"]
@@ -399,7 +399,7 @@ def test_model_path_writes_parses_and_rejects_with_reasons(project, llm_server):
     run_stage("taxonomy", project)
     assert llm_server.calls == 0, "taxonomy.source=offline needs no model"
     run_stage("apis", project)
-    m = json.loads((project / "metrics" / "apis.json").read_text())
+    m = stage_record(project, "apis")
     apis, rejected = _read(project, "apis.jsonl"), _read(project, "apis_rejected.jsonl")
     assert len(apis) == 24 == m["apis_generated"]
     for a in apis:

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from callforge import io, records
-from conftest import run_stage, write_params
+from conftest import run_stage, write_params, stage_record
 from dialogs_fixtures import TOOLS
 
 
@@ -28,7 +28,7 @@ def test_every_sample_gets_a_score_in_input_order(project):
     assert all(r["backend"] == "heuristic" and r["loss"] > 0 for r in scores)
     assert all(r["features"]["candidate_apis"] == len(s["tools"]) for r, s in zip(scores, samples))
     records.check("score", scores)
-    m = json.loads((project / "metrics" / "complexity.json").read_text())
+    m = stage_record(project, "complexity")
     assert m["samples"] == m["scored"] == 60 and m["cache_hits"] == 0 and m["fallback"] is None
     hist = json.loads((project / "metrics" / "complexity_hist.json").read_text())["loss_histogram"]
     assert sum(b["samples"] for b in hist) == 60
@@ -36,7 +36,7 @@ def test_every_sample_gets_a_score_in_input_order(project):
     before = (project / "data" / "scores.jsonl").read_bytes()
     run_stage("complexity", project)
     assert (project / "data" / "scores.jsonl").read_bytes() == before
-    assert json.loads((project / "metrics" / "complexity.json").read_text())["cache_hits"] == 60
+    assert stage_record(project, "complexity")["cache_hits"] == 60
 
 
 def test_score_schema_refuses_what_split_could_not_use():
@@ -87,5 +87,5 @@ def test_local_model_scores_every_sample(project):
     assert [r["id"] for r in scores] == [s["id"] for s in samples]
     assert all(r["backend"] == "local" and r["model"] == "gemma-3-270m-q4_k_m.gguf" for r in scores)
     assert all(r["loss"] is not None and 0 < r["loss"] < 20 and r["response_tokens"] > 0 for r in scores)
-    m = json.loads((project / "metrics" / "complexity.json").read_text())
+    m = stage_record(project, "complexity")
     assert m["scored"] == 12 and m["fallback"] is None and m["tokens"]["evaluated"] > 0

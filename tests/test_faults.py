@@ -15,7 +15,7 @@ import pytest
 
 import samplegen
 from callforge import io
-from conftest import run_stage, write_params
+from conftest import run_stage, write_params, stage_record
 from llm_server import FaultPlan, llm_overrides
 from test_apis import api_responder
 from test_taxonomy import tree_responder
@@ -59,7 +59,7 @@ def test_taxonomy_under_faults_accounts_for_every_expansion(project, llm_server)
         "taxonomy.depth=3", "taxonomy.breadth=3"])
     run_stage("taxonomy", project)
     doc = json.loads((project / "data" / "taxonomy.json").read_text())
-    m = json.loads((project / "metrics" / "taxonomy.json").read_text())
+    m = stage_record(project, "taxonomy")
     requested = m["llm"]["requests:taxonomy.expand"]
 
     def expanded(node, level):   # nodes above the leaf level that got their children
@@ -80,7 +80,7 @@ def test_apis_under_faults_accounts_for_every_attempt(project, llm_server):
     run_stage("taxonomy", project)
     plan = flaky(llm_server, api_responder)
     run_stage("apis", project)
-    m = json.loads((project / "metrics" / "apis.json").read_text())
+    m = stage_record(project, "apis")
     apis = read_jsonl(project / "data" / "apis.jsonl")
     rejected = read_jsonl(project / "data" / "apis_rejected.jsonl")
     assert m["attempts"] == m["apis_generated"] + len(rejected) == len(apis) + len(rejected)
@@ -104,7 +104,7 @@ def test_dialogs_under_faults_accounts_for_every_sample(project, llm_server):
     run_stage("dialogs", project)
     rows = read_jsonl(project / "data" / "dialogs.jsonl")
     drops = read_jsonl(project / "data" / "dialogs_dropped.jsonl")
-    m = json.loads((project / "metrics" / "dialogs.json").read_text())
+    m = stage_record(project, "dialogs")
     assert len(rows) + len(drops) == n and m["reconciled"]
     ids = [r["id"] for r in rows] + [d["id"] for d in drops]
     assert len(set(ids)) == n, "each requested sample ends exactly once: written or dropped"
@@ -135,7 +135,7 @@ def test_verify_judges_under_faults_account_for_every_sample(project, llm_server
     assert sorted([s["id"] for s in verified] + [r["id"] for r in rejected]) == sorted(ids)
     assert all(r["reasons"] for r in rejected)
     judged_out = [r for r in rejected if any(c.startswith("judge.") for c in r["reasons"])]
-    m = json.loads((project / "metrics" / "verify.json").read_text())
+    m = stage_record(project, "verify")
     assert m["llm"]["calls"] > 0 and m["llm"]["retries"] > 0
     assert_storm(plan, kinds=4)
     # the responder only ever passes: a judge rejection can only be a fault that outlasted the retries

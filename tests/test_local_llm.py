@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import stage_record
+
 from callforge.config import compose, validate
 from callforge.gateway import Gateway
 
@@ -38,7 +40,7 @@ def test_a_stage_runs_end_to_end_on_the_local_model(project):
                            "apis.max_attempts_factor=1.0", "llm.repair_retries=0"])
     run_stage("taxonomy", project)
     run_stage("apis", project)
-    stats = json.loads((project / "metrics" / "apis.json").read_text())
+    stats = stage_record(project, "apis")
     written = sum(1 for _ in open(project / "data" / "apis.jsonl"))
     rejected = [json.loads(x) for x in open(project / "data" / "apis_rejected.jsonl")]
     assert written + len(rejected) >= 2

@@ -21,7 +21,7 @@ import pytest
 import samplegen
 from callforge import io
 from callforge.testserver import TestServer
-from conftest import REPO, run_stage, stage_env, write_params
+from conftest import REPO, run_stage, stage_env, write_params, stage_record
 from llm_server import llm_overrides
 from test_apis import api_responder
 
@@ -80,7 +80,7 @@ CASES = {  # stage -> (responder, set-up, outputs, id field)
 
 
 def metrics(project: Path, stage: str) -> dict:
-    return json.loads((project / "metrics" / f"{stage}.json").read_text())
+    return stage_record(project, stage)
 
 
 @pytest.mark.parametrize("stage", sorted(CASES))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, stage_env, write_params
+from conftest import REPO, stage_env, write_params, stage_record
 from llm_server import Fault, llm_overrides
 from test_apis import api_responder
 from test_taxonomy import tree_responder
@@ -75,7 +75,7 @@ def test_api_key_appears_nowhere(project, llm_server):
         assert proc.returncode == 0, f"dvc {' '.join(args)}:\n{proc.stdout}\n{proc.stderr}"
 
     # the key really was used: the server saw it on every request, from every model-calling stage
-    stats = {st: json.loads((project / "metrics" / f"{st}.json").read_text()).get("llm", {})
+    stats = {st: stage_record(project, st).get("llm", {})
              for st in ("taxonomy", "apis", "dialogs", "verify")}
     assert all(v.get("calls", 0) > 0 for v in stats.values()), stats
     assert llm_server.calls > 0 and set(llm_server.auth_headers) == {f"Bearer {CANARY}"}

@@ -9,7 +9,7 @@ from callforge import taxonomy as tx
 from callforge.apis import offline, vocab
 from callforge.apis.rules import check_api
 from callforge.seeds import rng_for
-from conftest import run_stage, write_params
+from conftest import run_stage, write_params, stage_record
 from llm_server import llm_overrides
 
 NO_TRACKING = ["tracking.enabled=false"]
@@ -108,7 +108,7 @@ def test_speciation_through_a_real_server(project, llm_server):
     assert lockers["children"][0]["name"] == "Parcel Lockers task 0" and lockers["children"][0]["children"]
     reasons = {tuple(f["path"]): f["reason"] for f in doc_out["failures"]}
     assert reasons == {("Broken",): "llm.bad_json", ("Odd",): "llm.schema_invalid"}
-    m = json.loads((project / "metrics" / "taxonomy.json").read_text())
+    m = stage_record(project, "taxonomy")
     assert m["failures_by_reason"] == {"llm.bad_json": 1, "llm.schema_invalid": 1}
     assert m["nodes_per_level"] == {"level_1": 4, "level_2": 5, "level_3": 15}
     assert m["llm"]["calls"] > 0
