@@ -6,6 +6,8 @@ import json
 from collections import Counter
 
 from callforge.verify.judges import JUDGES
+import pytest
+
 from conftest import run_stage, write_params, stage_record
 from llm_server import llm_overrides
 from verify_samples import good, non_tool, parallel
