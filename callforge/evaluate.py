@@ -4,18 +4,22 @@ Questions are callforge.bfcl.Entry objects: real BFCL categories, or callforge's
 split, which the export stage writes in BFCL's layout (data/export/eval_bfcl, read by bfcl.Source). Each model answer is parsed as Python call
 syntax and checked with callforge.ast_checker; the report is a plain dict for metrics/evaluate.json:
 
-  {"models": {"base": {"categories": {cat: {"n", "correct", "accuracy"}}, "overall": {...},
+  {"models": {"base": {"categories": {cat: {"n", "correct", "accuracy", "ci95"}}, "overall": {...},
                        "reasons": {reason: count}}, "finetuned": {...}},
-   "delta": {"categories": {cat: finetuned - base}, "overall": ..., "macro": ...}}
+   "delta": {"categories": {cat: paired}, "overall": paired, "macro": finetuned - base}}
 
 "overall" is accuracy over all questions; "macro" the unweighted mean of the category accuracies
 (BFCL's own summaries average categories, so a large category does not drown a small one).
+Every accuracy carries its n and a 95% Wilson interval; every base-vs-tuned difference is paired on the
+same questions: {"n", "delta", "ci95", "p_value", "significant", "tuned_only", "base_only"}
+(callforge.intervals).
 """
 from __future__ import annotations
 
 from collections import Counter
 
 from callforge import ast_checker
+from callforge.intervals import paired, wilson
 from callforge.bfcl import Entry
 from callforge.inference import bfcl_tools, parse_answer, question_sample
 
@@ -43,26 +47,30 @@ def summarise(records: list[dict]) -> dict:
         c["correct"] += int(r["ok"])
     for c in cats.values():
         c["accuracy"] = round(c["correct"] / c["n"], 4)
+        c["ci95"] = wilson(c["correct"], c["n"])
     n = sum(c["n"] for c in cats.values())
     correct = sum(c["correct"] for c in cats.values())
     return {
         "categories": dict(sorted(cats.items())),
         "overall": {"n": n, "correct": correct, "accuracy": round(correct / n, 4) if n else None,
+                    "ci95": wilson(correct, n),
                     "macro": round(sum(c["accuracy"] for c in cats.values()) / len(cats), 4) if cats else None},
         "reasons": dict(sorted(Counter(r["reason"] for r in records if not r["ok"]).items())),
     }
 
 
-def delta(base: dict, tuned: dict) -> dict:
-    """Fine-tuned minus base accuracy, per category and overall (None where either is missing)."""
-    def diff(a, b):
-        return None if a is None or b is None else round(b - a, 4)
-    cats = sorted(set(base["categories"]) | set(tuned["categories"]))
+def delta(base: list[dict], tuned: list[dict], base_summary: dict, tuned_summary: dict) -> dict:
+    """Fine-tuned vs base on the same questions, per category and overall, paired question by question."""
+    if [r["id"] for r in base] != [r["id"] for r in tuned]:
+        raise ValueError("base and fine-tuned answers must be for the same questions in the same order")
+    pairs = [(t["category"], b["ok"], t["ok"]) for b, t in zip(base, tuned)]
+    cats = sorted({c for c, _, _ in pairs})
+    macro = (None if base_summary["overall"]["macro"] is None or tuned_summary["overall"]["macro"] is None
+             else round(tuned_summary["overall"]["macro"] - base_summary["overall"]["macro"], 4))
     return {
-        "categories": {c: diff(base["categories"].get(c, {}).get("accuracy"),
-                               tuned["categories"].get(c, {}).get("accuracy")) for c in cats},
-        "overall": diff(base["overall"]["accuracy"], tuned["overall"]["accuracy"]),
-        "macro": diff(base["overall"]["macro"], tuned["overall"]["macro"]),
+        "categories": {c: paired([b for k, b, _ in pairs if k == c], [t for k, _, t in pairs if k == c]) for c in cats},
+        "overall": paired([b for _, b, _ in pairs], [t for _, _, t in pairs]),
+        "macro": macro,
     }
 
 
@@ -77,5 +85,6 @@ def evaluate(generators: dict, entries: list[Entry]) -> tuple[dict, dict[str, li
         records[name] = [judge(e, a) for e, a in zip(entries, answers)]
         report["models"][name] = summarise(records[name])
     if "base" in report["models"] and "finetuned" in report["models"]:
-        report["delta"] = delta(report["models"]["base"], report["models"]["finetuned"])
+        report["delta"] = delta(records["base"], records["finetuned"], report["models"]["base"],
+                                report["models"]["finetuned"])
     return report, records

@@ -87,7 +87,11 @@ def metric_items(stats: dict, prefix: str) -> dict[str, float]:
     """Numeric leaves of a stats dict as MLflow metric names (booleans and strings are not metrics)."""
     out = {}
     for k, v in flatten(stats, prefix + ".").items():
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
+        if k.endswith(".ci95") and isinstance(v, list) and len(v) == 2:     # an interval: its two ends
+            out.update({_BAD.sub("_", f"{k}_{end}")[:250]: float(x) for end, x in zip(("low", "high"), v)})
+        elif k.endswith(".significant") and isinstance(v, bool):            # a verdict: 1 or 0
+            out[_BAD.sub("_", k)[:250]] = float(v)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
             out[_BAD.sub("_", k)[:250]] = float(v)
     return out
 
@@ -284,7 +288,7 @@ def _serve(cfg, stage, conn, parent_end) -> None:
     import signal
     import traceback
 
-    from callforge.stage import gc_paused
+    from callforge.gc_pause import gc_paused
 
     parent_end.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the stage's to handle; it then sends finish

@@ -11,6 +11,7 @@ import json
 from callforge import bfcl
 from callforge.calls import print_calls
 from callforge.evaluate import delta, evaluate, judge, summarise
+from callforge.intervals import mcnemar_exact, paired, wilson
 from callforge.inference import ServerGenerator, parse_answer
 
 
@@ -53,8 +54,12 @@ def test_base_vs_finetuned_through_a_server(shared_bfcl, llm_server, tmp_path):
     assert base["categories"]["irrelevance"]["accuracy"] == 1.0
     assert base["categories"]["simple_python"]["accuracy"] == 0.0 and base["reasons"] == {"unparsed": 12}
     assert tuned["overall"]["accuracy"] == 1.0, [r for r in records["finetuned"] if not r["ok"]]
-    assert report["delta"]["categories"] == {"irrelevance": 0.0, "parallel": 1.0, "simple_python": 1.0}
-    assert report["delta"]["overall"] == round(1 - 6 / 18, 4)
+    assert {c: d["delta"] for c, d in report["delta"]["categories"].items()} == \
+        {"irrelevance": 0.0, "parallel": 1.0, "simple_python": 1.0}
+    overall = report["delta"]["overall"]
+    assert overall["delta"] == round(1 - 6 / 18, 4) and overall["n"] == 18
+    assert overall["tuned_only"] == 12 and overall["base_only"] == 0 and overall["significant"]
+    assert overall["ci95"][0] > 0 and report["delta"]["categories"]["irrelevance"]["significant"] is False
     assert llm_server.calls == 36
     json.dumps(report)   # a metrics file
 
@@ -78,8 +83,37 @@ def test_judge_and_summary_on_hand_made_entries():
     assert [r["ok"] for r in recs] == [True, False, False, True, False]
     assert [r["reason"] for r in recs] == ["ok", "value_not_allowed", "unparsed", "ok", "unexpected_call"]
     s = summarise(recs)
-    assert s["categories"] == {"irrelevance": {"n": 2, "correct": 1, "accuracy": 0.5},
-                               "simple": {"n": 3, "correct": 1, "accuracy": 0.3333}}
+    assert s["categories"] == {"irrelevance": {"n": 2, "correct": 1, "accuracy": 0.5, "ci95": wilson(1, 2)},
+                               "simple": {"n": 3, "correct": 1, "accuracy": 0.3333, "ci95": wilson(1, 3)}}
     assert s["overall"]["accuracy"] == 0.4 and s["overall"]["macro"] == round((0.5 + 0.3333) / 2, 4)
-    d = delta(s, summarise(recs[:1] + recs[3:4]))
-    assert d["categories"] == {"irrelevance": 0.5, "simple": 0.6667}
+    # the same five questions answered by a model that gets every one right
+    perfect = [dict(r, ok=True) for r in recs]
+    d = delta(recs, perfect, s, summarise(perfect))
+    assert {c: x["delta"] for c, x in d["categories"].items()} == {"irrelevance": 0.5, "simple": 0.6667}
+    assert d["overall"]["tuned_only"] == 3 and d["overall"]["base_only"] == 0 and d["macro"] == 0.5834   # 1.0 - (0.5 + 0.3333) / 2, from the rounded accuracies
+
+
+def test_wilson_interval_matches_the_formula_by_hand():
+    # 2 of 14: p = 1/7, z = 1.96: centre = (p + z^2/28) / (1 + z^2/14), half = z*sqrt(p(1-p)/14 + z^2/784) / (1 + z^2/14)
+    assert wilson(2, 14) == [0.0401, 0.3994]
+    assert wilson(0, 2) == [0.0, 0.6576]          # no zero-width interval at 0 correct
+    assert wilson(10, 10) == [0.7225, 1.0]
+    assert wilson(0, 0) is None
+
+
+def test_paired_difference_by_hand():
+    # 20 questions: 8 both right, 5 only tuned right, 1 only base right, 6 neither
+    base = [True] * 8 + [False] * 5 + [True] + [False] * 6
+    tuned = [True] * 8 + [True] * 5 + [False] + [False] * 6
+    d = paired(base, tuned)
+    assert d["delta"] == 0.2 and d["tuned_only"] == 5 and d["base_only"] == 1
+    # exact McNemar: 2 * P(X <= 1), X ~ Bin(6, 1/2) = 2 * (1 + 6) / 64
+    assert d["p_value"] == round(2 * 7 / 64, 4) and d["significant"] is False
+    # hybrid score interval from the two Wilson intervals, tuned 13/20: [0.4329, 0.8188], base 9/20:
+    # [0.2582, 0.6579], and phi = (8*6 - 5*1) / sqrt(13*7*9*11) = 0.4530; by hand, from these 4-digit figures:
+    # low = 0.2 - sqrt(0.2171^2 - 2*0.4530*0.2171*0.2079 + 0.2079^2) = -0.0226,
+    # high = 0.2 + sqrt(0.1688^2 - 2*0.4530*0.1688*0.1918 + 0.1918^2) = 0.3898 (unrounded: -0.0224, 0.3896)
+    assert wilson(13, 20) == [0.4329, 0.8188] and wilson(9, 20) == [0.2582, 0.6579]
+    assert abs(d["ci95"][0] - -0.0226) < 5e-4 and abs(d["ci95"][1] - 0.3898) < 5e-4
+    assert mcnemar_exact(9, 0) == 2 / 2 ** 9 and paired([False] * 9, [True] * 9)["significant"]
+    assert paired([], [])["delta"] is None

@@ -51,10 +51,10 @@ def test_evaluate_stage_through_a_server(project, shared_bfcl, llm_server):
     m = json.loads((project / "metrics" / "evaluate.json").read_text())
     assert m["bfcl"]["models"]["finetuned"]["overall"]["accuracy"] == 1.0
     assert m["bfcl"]["models"]["base"]["categories"]["irrelevance"]["accuracy"] == 1.0
-    assert m["bfcl"]["delta"]["categories"]["simple_python"] == 1.0
+    assert m["bfcl"]["delta"]["categories"]["simple_python"]["delta"] == 1.0
     assert m["heldout"]["models"]["finetuned"]["categories"] == {
-        "callforge_irrelevance": {"n": 3, "correct": 3, "accuracy": 1.0},
-        "callforge_simple": {"n": 4, "correct": 4, "accuracy": 1.0}}
+        "callforge_irrelevance": {"n": 3, "correct": 3, "accuracy": 1.0, "ci95": [0.4385, 1.0]},
+        "callforge_simple": {"n": 4, "correct": 4, "accuracy": 1.0, "ci95": [0.5101, 1.0]}}
     rows = [json.loads(x) for x in (project / "data" / "evaluate" / "answers.jsonl").read_text().splitlines()]
     assert len(rows) == 2 * (12 + 7) and {r["set"] for r in rows} == {"bfcl", "heldout"}
     first = (project / "data" / "evaluate" / "answers.jsonl").read_bytes()

@@ -51,6 +51,11 @@ def test_split_sweep_after_dvc_repro_recomputes_nothing_upstream(tmp_path, mlflo
             assert len(client.get_metric_history(r.info.run_id, key)) == 1, key
     sizes = [r.data.metrics["split.subsets.easy.samples"] for r in kids]
     assert sizes == [3, 6]
+    show = sh(proj, DVC, "exp", "show", "--only-changed", "--csv")
+    assert show.returncode == 0, show.stderr
+    columns = show.stdout.splitlines()[0].split(",")
+    assert "split.difficulty.samples" in columns and "subsets.easy.samples" in columns
+    assert not [c for c in columns if re.search(r"_s$|elapsed|cache_hits", c)], "no timing differs between variants"
     cmp = sh(proj, *CLI, "compare")
     assert cmp.returncode == 0, cmp.stderr
     lines = cmp.stdout.splitlines()
