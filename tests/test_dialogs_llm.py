@@ -18,7 +18,7 @@ from callforge.dialogs.llm_dialog import LLMDialogs
 from callforge.dialogs.pool import Pool
 from callforge.dialogs.prompts import PROMPT_VERSION
 from callforge.gateway import Gateway
-from conftest import run_stage, write_params
+from conftest import run_stage, write_params, stage_record
 from dialogs_fixtures import TOOLS, settings
 from llm_server import FaultPlan, llm_overrides
 
@@ -265,7 +265,7 @@ def test_stage_runs_the_model_path_through_faults(project, llm_server, model):
     run_stage("dialogs", project)
     rows = io.read_jsonl(project / "data" / "dialogs.jsonl")
     drops = io.read_jsonl(project / "data" / "dialogs_dropped.jsonl")
-    m = json.loads((project / "metrics" / "dialogs.json").read_text())
+    m = stage_record(project, "dialogs")
     assert len(rows) + len(drops) == 12 and m["reconciled"] and len(rows) >= 9
     assert all(r["provenance"]["model"] == "test-model" for r in rows)
     assert m["voting"]["mode"] == "model" and m["voting"]["votes_per_decision"] == 2

@@ -66,8 +66,8 @@ def run(st) -> None:
     stats["voting"] = voting
     stats["pool"] = {"apis": len(pool), "domains": len(pool.domains), "chains": len(pool.chains)}
     stats["provider"] = cfg.llm.provider
-    stats["tokens"] = _tokens(st)
     st.stats.update(stats)
+    st.runtime["tokens"] = _tokens(st)      # tokens paid for this time (cached answers cost none): not data
 
 
 def _tokens(st) -> dict:
