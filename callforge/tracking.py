@@ -223,7 +223,7 @@ class Tracker:
                     all_stats[up] = json.loads(f.read_text())
                 except (OSError, ValueError):
                     pass
-                outs[up] = locked.get(up, {})
+                outs[up] = {p: md5 for p, md5 in locked.get(up, {}).items() if p in declared[up]}
         self.log_variant(all_stats, {stage: runtime}, outs, ran=[stage])
         own_file = Path("metrics") / f"{stage}.json"
         if own_file.exists():
