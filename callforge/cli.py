@@ -91,7 +91,7 @@ def compare(run_ids: Optional[List[str]] = typer.Argument(None, help="MLflow run
         fail(str(e), 1)
     if not runs:
         fail("no runs to compare", 1)
-    typer.echo(cmp.render(cmp.table(runs, metric, all_rows), fmt))
+    typer.echo(cmp.render(cmp.table(runs, metric, all_rows, answers=cmp.load_answers(client, runs)), fmt))
 
 
 @app.command()

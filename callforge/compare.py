@@ -99,11 +99,13 @@ def _wants_runtime(patterns: list[str] | None) -> bool:
     return any(p.startswith("runtime") for p in patterns or [])
 
 
-def table(runs, metric_patterns: list[str] | None = None, all_rows: bool = False) -> Table:
+def table(runs, metric_patterns: list[str] | None = None, all_rows: bool = False,
+          answers: dict[str, list[dict]] | None = None) -> Table:
     """Every run's params and metrics as rows; unless all_rows, only those whose values differ.
 
     metric_patterns (globs) filter the metric rows; runtime.* metrics (timings) are left out unless all_rows or a
-    pattern names them (starts with `runtime`)."""
+    pattern names them (starts with `runtime`). `answers` ({run id: evaluate's answer rows}, load_answers) adds
+    paired differences of each variant's fine-tuned model against the first variant's."""
     t = Table(list(zip(variant_names(runs), [r.info.run_id for r in runs])), shown_all=all_rows)
     for k in sorted({k for r in runs for k in r.data.params}):
         vals = [r.data.params.get(k) for r in runs]
@@ -117,11 +119,55 @@ def table(runs, metric_patterns: list[str] | None = None, all_rows: bool = False
             continue
         vals = [r.data.metrics.get(k) for r in runs]
         metric_rows[g].append(Row(g, k, vals, _differs(vals)))
+    metric_rows["downstream"].extend(paired_rows(runs, t.names, answers or {}))
     for g in GROUPS[1:]:
         t.rows.extend(metric_rows[g])
     if not all_rows:
         t.rows = [r for r in t.rows if r.differs]
     return t
+
+
+def load_answers(client, runs) -> dict[str, list[dict]]:
+    """{run id: evaluate's answer rows}, from each run's `outputs/answers.jsonl` artifact where it has one."""
+    import tempfile
+    from pathlib import Path
+
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in runs:
+            try:
+                path = client.download_artifacts(r.info.run_id, "outputs/answers.jsonl", tmp)
+            except Exception:        # no evaluate stage in this run (mlflow raises its own error types)
+                continue
+            out[r.info.run_id] = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+            Path(path).unlink()
+    return out
+
+
+def paired_rows(runs, names: list[str], answers: dict[str, list[dict]]) -> list[Row]:
+    """Each variant's fine-tuned model against the first variant's, on the questions both answered: the
+    difference in accuracy with its 95% interval, exact McNemar p and verdict (callforge.intervals)."""
+    from callforge.intervals import paired
+
+    if len(runs) < 2 or runs[0].info.run_id not in answers:
+        return []
+    first = runs[0].info.run_id
+    rows = []
+    for qset in sorted({a["set"] for a in answers[first]}):
+        def ok_by_id(run_id):
+            return {a["id"]: a["ok"] for a in answers.get(run_id, []) if a["set"] == qset and a["model"] == "finetuned"}
+        ref = ok_by_id(first)
+        cells = {"delta": [None], "ci95": [None], "n": [None], "p_value": [None], "significant": [None]}
+        for r in runs[1:]:
+            mine = ok_by_id(r.info.run_id)
+            common = [q for q in ref if q in mine]
+            d = paired([ref[q] for q in common], [mine[q] for q in common]) if common else {}
+            for k in cells:
+                v = d.get(k)
+                cells[k].append(f"[{v[0]}, {v[1]}]" if k == "ci95" and v else str(v).lower() if isinstance(v, bool) else v)
+        for k, vals in cells.items():
+            rows.append(Row("downstream", f"evaluate.{qset}.finetuned vs {names[0]}.{k}", vals, True))
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------- values

@@ -25,6 +25,7 @@ from callforge.config import as_dict, flatten, shared_path
 DIGEST_TAG = "callforge.config_digest"
 STAGE_TAG = "callforge.stage."          # + stage name: this run holds that stage's execution
 NOT_VARIANT = ("run_name", "tracking", "config_check")   # config keys that do not change the data
+ARTIFACT_MAX_BYTES = 5 << 20            # output files up to this size are also logged as run artifacts
 
 
 def tracking_uri(cfg) -> str:
@@ -228,6 +229,9 @@ class Tracker:
         own_file = Path("metrics") / f"{stage}.json"
         if own_file.exists():
             self.client.log_artifact(self.run_id, str(own_file), artifact_path="metrics")
+        for path in own:          # small outputs travel with the run (e.g. evaluate's answers: compare pairs them)
+            if Path(path).is_file() and Path(path).stat().st_size <= ARTIFACT_MAX_BYTES:
+                self.client.log_artifact(self.run_id, path, artifact_path="outputs")
 
     def log_artifact(self, path: Path | str, artifact_path: str | None = None) -> None:
         if self.enabled:

@@ -198,3 +198,30 @@ def test_missing_values_and_nan_count_as_rows_that_differ():
     t = cmp.table(runs)
     assert [r.key for r in t.rows] == ["x.only_a"]
     assert "no differences" in cmp.render(cmp.table(runs, ["x.nan"]))
+
+
+def test_variants_fine_tuned_models_are_paired_question_by_question(tmp_path):
+    """Each variant's evaluate answers (a run artifact) against the first variant's, on the same questions."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    exp = client.create_experiment("callforge")
+    first = [True] * 8 + [False] * 5 + [True] + [False] * 6        # 20 BFCL questions
+    second = [True] * 8 + [True] * 5 + [False] + [False] * 6       # 5 more right, 1 fewer
+    runs = []
+    for name, oks in (("dialogs.samples=30", first), ("dialogs.samples=40", second)):
+        rid = client.create_run(exp, run_name=name).info.run_id
+        rows = [{"set": "bfcl", "model": m, "id": f"q{i}", "ok": ok if m == "finetuned" else False}
+                for m in ("base", "finetuned") for i, ok in enumerate(oks)]
+        path = tmp_path / name / "answers.jsonl"
+        path.parent.mkdir()
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        client.log_artifact(rid, str(path), artifact_path="outputs")
+        runs.append(client.get_run(rid))
+    t = cmp.table(runs, answers=cmp.load_answers(client, runs))
+    got = {r.key: r.values for r in t.rows if "finetuned vs" in r.key}
+    prefix = "evaluate.bfcl.finetuned vs dialogs.samples=30."
+    assert got[prefix + "delta"] == [None, 0.2] and got[prefix + "n"] == [None, 20]
+    assert got[prefix + "p_value"] == [None, round(2 * 7 / 64, 4)] and got[prefix + "significant"] == [None, "false"]
+    assert got[prefix + "ci95"][1].startswith("[-0.02")
+    assert all(r.group == "downstream" for r in t.rows if "finetuned vs" in r.key)
