@@ -34,8 +34,9 @@ class BuildError(Exception):
 
 def exp_name(overrides: list[str]) -> str:
     """A DVC experiment name (a git ref part) saying what the variant is, e.g. `dialogs.samples=30`."""
-    text = "+".join(overrides) or "default"
-    return re.sub(r"[^A-Za-z0-9._=,+-]", "-", text)[:200]
+    text = re.sub(r"[^A-Za-z0-9._=,+-]", "-", "+".join(overrides) or "default")[:200]
+    text = re.sub(r"\.{2,}", ".", text).strip(".")        # git refuses "..", and a leading or trailing "."
+    return text + "-" if text.endswith(".lock") else text
 
 
 def combinations(overrides: list[str]) -> list[list[str]]:
@@ -69,7 +70,10 @@ def _job(cfg) -> None:
 
 
 def _git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
+    proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BuildError(f"git {' '.join(args)}: {(proc.stderr.strip().splitlines() or ['failed'])[-1]}")
+    return proc.stdout
 
 
 def run_variant(cfg, overrides: list[str], name: str, until: str | None = None) -> None:
