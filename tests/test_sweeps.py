@@ -117,3 +117,17 @@ def test_dvc_queue_runs_two_experiments(tmp_path, mlflow_template):
     _, runs = mlflow_runs(proj)
     assert sorted(r.info.run_name for r in runs) == ["apis.pool_size=40", "apis.pool_size=70"], \
         "each queued experiment logs into the project's MLflow store, named by what it changed"
+
+
+def test_experiment_names_say_the_overrides_and_are_valid_git_refs():
+    import subprocess
+
+    from callforge.build import combinations, exp_name
+
+    jobs = combinations(["dialogs.samples=20,24", "evaluate.bfcl.categories=[simple_python,multiple]", "llm=offline"])
+    assert [j[0] for j in jobs] == ["dialogs.samples=20", "dialogs.samples=24"] and len(jobs) == 2
+    for overrides in [*jobs, ["x=..y."], ["p=a.lock"], []]:
+        name = exp_name(overrides)
+        ok = subprocess.run(["git", "check-ref-format", f"refs/exps/ab/cdef/{name}"]).returncode == 0
+        assert ok and "/" not in name, name
+    assert exp_name(["dialogs.samples=20", "seed=1"]) == "dialogs.samples=20+seed=1" and exp_name([]) == "default"
