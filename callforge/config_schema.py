@@ -385,8 +385,9 @@ class EvaluateConfig:
 
 @dataclass
 class Config:
-    # Resolves to "passed" once the composed config fits this schema (callforge.config); else composition fails.
-    config_check: str = "${callforge_check:}"
+    # conf/config.yaml sets it to ${callforge_check:}: resolving a composition runs callforge.config's check,
+    # which fails on a bad config and otherwise gives "passed". (Not interpolated here: the check merges onto this.)
+    config_check: str = "passed"
     seed: int = 0
     run_name: Optional[str] = None
     cache_dir: str = ".cache/callforge"

@@ -18,7 +18,7 @@ GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
 SMALL = """
 split:
   decontam: {eval_set: none}
-finetune: {max_steps: 1, max_seq_len: 384, max_samples: 6, batch_size: 2, micro_batch: 2}
+finetune: {max_steps: 1, max_seq_len: 256, batch_size: 64, micro_batch: 8}   # one step over every example
 evaluate:
   bfcl: {categories: [simple_python], per_category: 1}
   heldout: false

@@ -134,12 +134,20 @@ def test_make_scorer_picks_backends_from_config(tmp_path):
     from callforge.scoring import local_available, make_scorer
 
     assert make_scorer(validate(compose(["scorer=heuristic"])).scorer).backend == "heuristic"
+    # a bad backend or mode never reaches the scorer: the config is refused as it composes, naming the key
+    from callforge.config import ConfigError
+    with pytest.raises(ConfigError, match=r"^scorer\.backend: 'nope' is not one of"):
+        validate(compose(["scorer.backend=nope"]))
+    with pytest.raises(ConfigError, match=r"^scorer\.mode: 'sideways' is not one of"):
+        validate(compose(["scorer=remote", "scorer.base_url=http://127.0.0.1:9/v1", "scorer.model=m",
+                          "scorer.mode=sideways"]))
+    # and the scorer still refuses one given to it directly (a config built without the schema)
+    from omegaconf import OmegaConf
+    raw = OmegaConf.merge(validate(compose(["scorer=heuristic"])).scorer, {})
+    OmegaConf.set_readonly(raw, False)
+    raw.backend = "nope"
     with pytest.raises(ScoringError) as e:
-        make_scorer(validate(compose(["scorer.backend=nope"])).scorer)
-    assert e.value.reason == "bad_config"
-    with pytest.raises(ScoringError) as e:
-        make_scorer(validate(compose(["scorer=remote", "scorer.base_url=http://127.0.0.1:9/v1", "scorer.model=m",
-                                      "scorer.mode=sideways"])).scorer)
+        make_scorer(raw)
     assert e.value.reason == "bad_config"
     # A named model file that is not there is an error, never a silent fallback (when the extra is installed).
     cfg = validate(compose([f"scorer.model_path={tmp_path / 'none.gguf'}"])).scorer
