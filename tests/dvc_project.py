@@ -18,7 +18,7 @@ GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
 SMALL = """
 split:
   decontam: {eval_set: none}
-finetune: {max_steps: 1, max_seq_len: 256, batch_size: 64, micro_batch: 8}   # one step over every example
+finetune: {max_steps: 1, max_seq_len: 1024, max_samples: 3, batch_size: 3, micro_batch: 3}
 evaluate:
   bfcl: {categories: [simple_python], per_category: 1}
   heldout: false
