@@ -33,7 +33,6 @@ def _overrides(n_samples: int) -> list[str]:
 def _stage(name: str, work: Path) -> dict:
     """Run stages/<name>.py in `work`; wall time and the child's own peak RSS (from wait4)."""
     env = {**os.environ, "CI": "1", "MLFLOW_TRACKING_URI": f"sqlite:///{work / 'mlflow.db'}"}
-    env.pop("CALLFORGE_MLFLOW_RUN_ID", None)
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, str(ROOT / "stages" / f"{name}.py")], cwd=work, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

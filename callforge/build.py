@@ -96,7 +96,7 @@ def _complete_run(cfg, root: Path, name: str) -> None:
 
     import yaml
 
-    from callforge.tracking import Tracker, pipeline_outs
+    from callforge.tracking import Tracker, locked_md5s, pipeline_outs
 
     if not cfg.tracking.enabled:
         return
@@ -112,9 +112,7 @@ def _complete_run(cfg, root: Path, name: str) -> None:
         text = show(f"metrics/{stage}.json")
         if text:
             stats[stage] = json.loads(text)
-    lock = yaml.safe_load(show("dvc.lock") or "{}") or {}
-    outs = {s: {o["path"]: o["md5"] for o in v.get("outs") or [] if "md5" in o and not o["path"].startswith("metrics/")}
-            for s, v in (lock.get("stages") or {}).items()}
+    outs = locked_md5s(yaml.safe_load(show("dvc.lock") or "{}") or {}, pipeline_outs(root))
     tracker = Tracker(cfg)
     tracker.log_config(cfg)
     tracker.log_variant(stats, {}, outs)

@@ -151,9 +151,9 @@ def as_dict(cfg: DictConfig) -> dict:
     return OmegaConf.to_container(cfg, resolve=True)
 
 
-def digest(cfg: DictConfig) -> str:
-    """Stable content hash of a config (names a dataset variant)."""
-    blob = json.dumps(as_dict(cfg), sort_keys=True, separators=(",", ":"))
+def digest(values: dict) -> str:
+    """Stable content hash of a config's values (names a dataset variant)."""
+    blob = json.dumps(values, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

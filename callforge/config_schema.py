@@ -64,7 +64,7 @@ def check(node, cls: type | None = None, prefix: str = "") -> None:
 
 @dataclass
 class LLMConfig:
-    provider: str = knob(MISSING, choices=("offline", "openai", "compatible", "local"))            # offline | openai | compatible | local
+    provider: str = knob(MISSING, choices=("offline", "openai", "compatible", "local"))
     model: str = MISSING
     base_url: Optional[str] = None     # for compatible/local: http://host:port/v1
     api_key_env: Optional[str] = None  # NAME of the env var holding the key; the key itself never enters config
@@ -77,7 +77,7 @@ class LLMConfig:
     max_retries: int = knob(5, ge=0)
     backoff_base_s: float = 0.5
     backoff_max_s: float = 30.0
-    repair_retries: int = knob(2, ge=0)           # extra attempts when an answer is not valid JSON / not the expected shape
+    repair_retries: int = knob(2, ge=0)  # extra attempts when an answer is not valid JSON / not the expected shape
     cache: bool = True
 
 
@@ -91,12 +91,12 @@ class TrackingConfig:
 @dataclass
 class TaxonomyConfig:
     """The API context tree (stage `taxonomy`)."""
-    source: str = knob("auto", choices=("auto", "offline"))               # auto: built-in tree under llm=offline, speciation with a model; offline: always built-in
+    source: str = knob("auto", choices=("auto", "offline"))  # auto: built-in tree under llm=offline, speciation with a model; offline: always built-in
     root_domains: List[str] = field(default_factory=list)   # model path: primary domains to expand (empty: the built-in tree's)
     seed_docs: List[str] = field(default_factory=list)      # model path: documents to read domains from (paths)
-    depth: int = knob(3, ge=1)                    # levels under the root: domain -> sub-domain -> functionality
-    breadth: int = knob(8, ge=1)                  # children asked for per node
-    max_nodes: int = knob(2000, ge=1)              # stop expanding past this many nodes
+    depth: int = knob(3, ge=1)  # levels under the root: domain -> sub-domain -> functionality
+    breadth: int = knob(8, ge=1)  # children asked for per node
+    max_nodes: int = knob(2000, ge=1)  # stop expanding past this many nodes
 
 
 @dataclass
@@ -112,7 +112,7 @@ class ApisOperatorsConfig:
 @dataclass
 class ApisDedupConfig:
     enabled: bool = True
-    threshold: float = knob(0.9, ge=0, le=1)            # Jaccard of name+description word-bigram sets
+    threshold: float = knob(0.9, ge=0, le=1)  # Jaccard of name+description word-bigram sets
     num_perm: int = 64
     bands: int = 16
     shingle: int = 2
@@ -129,11 +129,11 @@ class ApisImportConfig:
 @dataclass
 class ApisConfig:
     """The API pool (stage `apis`)."""
-    pool_size: int = knob(2000, ge=1)             # APIs to write; imported ones come on top
-    detailed_ratio: float = knob(0.4, ge=0, le=1)       # share of multi-node (detailed) APIs; the rest are single-node (simple)
-    max_nodes: int = knob(4, ge=1)                # functionalities in a detailed API's subtree
-    buffer_size: int = knob(256, ge=1)            # API example buffer
-    batch_size: int = knob(64, ge=1)              # APIs per round; the buffer refreshes between rounds
+    pool_size: int = knob(2000, ge=1)  # APIs to write; imported ones come on top
+    detailed_ratio: float = knob(0.4, ge=0, le=1)  # share of multi-node (detailed) APIs; the rest are single-node (simple)
+    max_nodes: int = knob(4, ge=1)  # functionalities in a detailed API's subtree
+    buffer_size: int = knob(256, ge=1)  # API example buffer
+    batch_size: int = knob(64, ge=1)  # APIs per round; the buffer refreshes between rounds
     max_attempts_factor: float = 3.0   # give up after pool_size * this many attempts
     max_params: int = knob(16, ge=1)
     name_pattern: str = r"^[A-Za-z_][A-Za-z0-9_.\- ]{0,63}$"
@@ -181,8 +181,8 @@ class VerifyConfig:
     mixed_language_any_share_words: int = 6
     language_match_min_words: int = 3
     require_param_descriptions: bool = True
-    workers: int = knob(2, ge=1)                  # processes for the rule layer; outputs are the same for any count
-    batch: int = knob(1000, ge=1)                 # samples read, checked, judged and written together (bounds memory)
+    workers: int = knob(2, ge=1)  # processes for the rule layer; outputs are the same for any count
+    batch: int = knob(1000, ge=1)  # samples read, checked, judged and written together (bounds memory)
     checks: VerifyChecksConfig = field(default_factory=VerifyChecksConfig)
     judges: VerifyJudgesConfig = field(default_factory=VerifyJudgesConfig)
 
@@ -198,12 +198,12 @@ class DialogsDistractorsConfig:
 @dataclass
 class DialogsSteeringConfig:
     """Complexity steering: keep samples between lower and upper (scores of `scorer`)."""
-    scorer: str = knob("heuristic", choices=("heuristic", "complexity", "none"))         # heuristic | complexity (the `scorer` section's backend) | none
+    scorer: str = knob("heuristic", choices=("heuristic", "complexity", "none"))  # heuristic | complexity (the `scorer` section's backend) | none
     lower: Optional[float] = None      # null: derived from the calibration set (written by `callforge bounds`)
     upper: Optional[float] = None
-    max_rounds: int = knob(2, ge=0)               # regenerations per sample at most
-    step_candidates: int = knob(2, ge=1)          # candidate APIs added (harder) or removed (simpler) per round
-    calibration_samples: int = knob(256, ge=1)    # the first N samples, at their drawn knobs, when bounds are null
+    max_rounds: int = knob(2, ge=0)  # regenerations per sample at most
+    step_candidates: int = knob(2, ge=1)  # candidate APIs added (harder) or removed (simpler) per round
+    calibration_samples: int = knob(256, ge=1)  # the first N samples, at their drawn knobs, when bounds are null
     lower_percentile: float = knob(20.0, ge=0, le=100)
     upper_percentile: float = knob(80.0, ge=0, le=100)
 
@@ -212,7 +212,7 @@ class DialogsSteeringConfig:
 class DialogsConfig:
     """Dialog generation (stage `dialogs`)."""
     input: str = "data/apis.jsonl"
-    samples: int = knob(32, ge=1)                 # the default pipeline fits ~15 min on 2 cores; raise for real data
+    samples: int = knob(32, ge=1)  # the default pipeline fits ~15 min on 2 cores; raise for real data
     mix: Dict[str, float] = field(default_factory=lambda: {
         "single": 0.2, "parallel": 0.2, "dependent": 0.15, "non_tool": 0.15, "clarify": 0.15, "multi_turn": 0.15})
     candidate_weights: List[float] = field(default_factory=lambda: [0.15, 0.25, 0.25, 0.15, 0.1, 0.1])  # P(k APIs), k=1..
@@ -225,10 +225,10 @@ class DialogsConfig:
     non_tool_kinds: Dict[str, float] = field(default_factory=lambda: {
         "out_of_scope": 0.6, "arithmetic": 0.25, "capability": 0.15})
     thinking: bool = True
-    votes: int = knob(3, ge=1)                    # samples per assistant decision (model path); kept only if they agree
-    max_steps: int = knob(6, ge=1)                # assistant steps per user turn (model path)
-    workers: int = knob(2, ge=1)                  # processes for the offline path (output is identical for any value)
-    batch: int = knob(500, ge=1)                  # samples per work unit
+    votes: int = knob(3, ge=1)  # samples per assistant decision (model path); kept only if they agree
+    max_steps: int = knob(6, ge=1)  # assistant steps per user turn (model path)
+    workers: int = knob(2, ge=1)  # processes for the offline path (output is identical for any value)
+    batch: int = knob(500, ge=1)  # samples per work unit
     steering: DialogsSteeringConfig = field(default_factory=DialogsSteeringConfig)
 
 
@@ -241,9 +241,9 @@ class SplitDifficultyConfig:
 
 @dataclass
 class SplitDiversityConfig:
-    cluster_by: str = knob("domain", choices=("domain", "subdomain", "embedding"))        # domain | subdomain (context tree) | embedding (TF-IDF k-means of descriptions)
-    k: int = knob(30, ge=1)                       # clusters for cluster_by=embedding
-    low: float = knob(0.2, gt=0, le=1)                  # share of the clusters each level draws from (ToolACE: 6 / 14 / 30 of 30)
+    cluster_by: str = knob("domain", choices=("domain", "subdomain", "embedding"))  # domain | subdomain (context tree) | embedding (TF-IDF k-means of descriptions)
+    k: int = knob(30, ge=1)  # clusters for cluster_by=embedding
+    low: float = knob(0.2, gt=0, le=1)  # share of the clusters each level draws from (ToolACE: 6 / 14 / 30 of 30)
     medium: float = knob(0.467, gt=0, le=1)
     high: float = knob(1.0, gt=0, le=1)
     samples: Optional[int] = knob(None, ge=1)  # per level (ToolACE: ~30,000); null: the most the low level allows
@@ -253,20 +253,20 @@ class SplitDiversityConfig:
 
 @dataclass
 class SplitHoldoutConfig:
-    unit: str = knob("domain", choices=("api", "subdomain", "domain"))              # api | subdomain | domain: what is held out whole
-    fraction: float = knob(0.15, ge=0, lt=1)            # share of the called units held out of training for the eval split
+    unit: str = knob("domain", choices=("api", "subdomain", "domain"))  # api | subdomain | domain: what is held out whole
+    fraction: float = knob(0.15, ge=0, lt=1)  # share of the called units held out of training for the eval split
     min_units: int = 1
 
 
 @dataclass
 class SplitDecontamConfig:
-    eval_set: str = knob("bfcl", choices=("bfcl", "none"))            # bfcl | none
+    eval_set: str = knob("bfcl", choices=("bfcl", "none"))  # bfcl | none
     bfcl_dir: Optional[str] = None     # folder of BFCL_v*_<category>.json files
     fetch: bool = True                 # no bfcl_dir: the BFCL fetcher's cached wheel (callforge.bfcl)
     required: bool = False             # fail instead of warn when the eval set is unavailable
     categories: List[str] = field(default_factory=list)    # BFCL categories to read; empty: all found
     ngram: int = knob(8, ge=1)
-    min_overlap: float = knob(0.5, ge=0, le=1)          # share of an eval question's n-grams found in a request → dropped
+    min_overlap: float = knob(0.5, ge=0, le=1)  # share of an eval question's n-grams found in a request → dropped
     against_holdout: bool = False      # also check against callforge's own held-out eval requests
 
 
@@ -277,7 +277,7 @@ class SplitConfig:
     diversity: SplitDiversityConfig = field(default_factory=SplitDiversityConfig)
     holdout: SplitHoldoutConfig = field(default_factory=SplitHoldoutConfig)
     decontam: SplitDecontamConfig = field(default_factory=SplitDecontamConfig)
-    workers: int = knob(2, ge=1)                  # processes reading the samples (output is the same for any count)
+    workers: int = knob(2, ge=1)  # processes reading the samples (output is the same for any count)
 
 
 @dataclass
@@ -292,7 +292,7 @@ class ExportConfig:
     """Trainer formats of every subset, and the eval split in BFCL layout (stage `export`)."""
     formats: List[str] = knob(["sharegpt", "openai", "xlam", "hf"], choices=("sharegpt", "openai", "xlam", "hf"))
     validate: bool = True              # check every record against its format's schema while writing
-    workers: int = knob(2, ge=1)                  # processes the formats are shared out over (output bytes do not depend on it)
+    workers: int = knob(2, ge=1)  # processes the formats are shared out over (output bytes do not depend on it)
     hf: ExportHfConfig = field(default_factory=ExportHfConfig)
 
 
@@ -300,9 +300,9 @@ class ExportConfig:
 class ScorerBoundsConfig:
     """`callforge bounds`: the lower bound from samples the local model already answers correctly.
     Fallback percentiles are dialogs.steering.lower_percentile / upper_percentile."""
-    judge_samples: int = knob(200, ge=1)          # samples whose greedy answer is checked (the first N by id order)
+    judge_samples: int = knob(200, ge=1)  # samples whose greedy answer is checked (the first N by id order)
     judge_max_tokens: int = 128
-    correct_quantile: float = knob(50.0, ge=0, le=100)    # lower bound = this quantile of the correctly answered samples' losses
+    correct_quantile: float = knob(50.0, ge=0, le=100)  # lower bound = this quantile of the correctly answered samples' losses
     min_correct: int = 10              # fewer correct answers than this: percentile fallback
 
 
@@ -310,21 +310,21 @@ class ScorerBoundsConfig:
 class ScorerConfig:
     """Complexity scorer (stage `complexity`): H_M = mean NLL of the response tokens under the target."""
     backend: str = knob("local", choices=("local", "remote", "heuristic"))  # local (llama.cpp, extra `local`) | remote (OpenAI-compatible) | heuristic
-    fallback: str = knob("heuristic", choices=("heuristic", "none"))       # backend=local without the extra installed: heuristic | none (fail)
+    fallback: str = knob("heuristic", choices=("heuristic", "none"))  # backend=local without the extra installed: heuristic | none (fail)
     chat_format: Optional[str] = knob(None, choices=CHAT_FORMATS)  # null: from the GGUF (local); required for remote
-    call_format: str = knob("python", choices=("python", "json"))       # how assistant calls are written: python ([f(a=1)]) | json
+    call_format: str = knob("python", choices=("python", "json"))  # how assistant calls are written: python ([f(a=1)]) | json
     # local
     model_path: Optional[str] = None   # GGUF file; null: the packaged gemma-3-270m (sha256 checked)
     model_sha256: Optional[str] = None # checked at load when set (always for the packaged model)
     n_ctx: int = knob(8192, ge=1)
     n_batch: int = knob(512, ge=1)
-    n_threads: Optional[int] = knob(None, ge=1)   # null: all cores
+    n_threads: Optional[int] = knob(None, ge=1)  # null: all cores
     reuse_prefix: bool = False         # keep the KV prefix shared with the previous sample (faster, not batch-invariant)
     # remote
     base_url: Optional[str] = None     # http://host:port/v1
     model: Optional[str] = None
     api_key_env: Optional[str] = None
-    mode: str = knob("echo", choices=("echo", "prompt_logprobs"))                # echo (echo+logprobs) | prompt_logprobs (vLLM extra_body)
+    mode: str = knob("echo", choices=("echo", "prompt_logprobs"))  # echo (echo+logprobs) | prompt_logprobs (vLLM extra_body)
     concurrency: int = knob(4, ge=1)
     timeout_s: float = knob(120.0, gt=0)
     bounds: ScorerBoundsConfig = field(default_factory=ScorerBoundsConfig)
@@ -333,11 +333,11 @@ class ScorerConfig:
 @dataclass
 class FinetuneConfig:
     """LoRA fine-tuning on one exported subset (stage `finetune`, optional extra `train`)."""
-    subset: str = knob("full", choices=("full", "easy", "medium", "hard", "div_low", "div_medium", "div_high"))              # data/export/<subset>/openai.jsonl
-    profile: str = knob("cpu", choices=("cpu", "full"))              # cpu (capped budget) | full (ToolACE's recipe unchanged)
+    subset: str = knob("full", choices=("full", "easy", "medium", "hard", "div_low", "div_medium", "div_high"))  # data/export/<subset>/openai.jsonl
+    profile: str = knob("cpu", choices=("cpu", "full"))  # cpu (capped budget) | full (ToolACE's recipe unchanged)
     base_model: str = "packaged"       # packaged gemma-3-270m GGUF | path/to/model.gguf | HF model folder
     chat_format: Optional[str] = knob(None, choices=CHAT_FORMATS)  # null: from the model
-    device: str = knob("auto", choices=("auto", "cpu", "cuda"))              # auto (cuda when available) | cpu | cuda
+    device: str = knob("auto", choices=("auto", "cpu", "cuda"))  # auto (cuda when available) | cpu | cuda
     # null: the profile's value (callforge.finetune.PROFILES over the recipe defaults)
     rank: Optional[int] = knob(None, ge=1)
     alpha: Optional[int] = knob(None, ge=1)
@@ -349,14 +349,14 @@ class FinetuneConfig:
     max_steps: Optional[int] = knob(None, ge=1)
     max_seq_len: Optional[int] = knob(None, ge=16)
     max_samples: Optional[int] = knob(None, ge=1)
-    threads: Optional[int] = knob(None, ge=1)     # CPU threads; null: all cores
+    threads: Optional[int] = knob(None, ge=1)  # CPU threads; null: all cores
 
 
 @dataclass
 class EvaluateBfclConfig:
     categories: List[str] = field(default_factory=lambda: [
         "simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance", "live_simple", "live_multiple"])
-    per_category: Optional[int] = knob(2, ge=1)   # seeded subsample per category; null: all
+    per_category: Optional[int] = knob(2, ge=1)  # seeded subsample per category; null: all
     source: Optional[str] = None       # a bfcl-eval wheel or a folder in its data layout; null: pip download
     cache_dir: Optional[str] = None    # where the wheel is cached; null: ~/.cache/callforge/bfcl
 
@@ -379,7 +379,7 @@ class EvaluateConfig:
     heldout: bool = True               # also score data/export/eval_bfcl
     heldout_per_category: Optional[int] = knob(3, ge=1)
     max_new_tokens: int = knob(128, ge=1)
-    batch_size: int = knob(24, ge=1)              # prompts generated together (local); decoding cost is per step
+    batch_size: int = knob(24, ge=1)  # prompts generated together (local); decoding cost is per step
     server: EvaluateServerConfig = field(default_factory=EvaluateServerConfig)
 
 

@@ -20,7 +20,7 @@ import subprocess
 import warnings
 from pathlib import Path
 
-from callforge.config import as_dict, flatten, shared_path
+from callforge.config import as_dict, digest, flatten, shared_path
 
 DIGEST_TAG = "callforge.config_digest"
 STAGE_TAG = "callforge.stage."          # + stage name: this run holds that stage's execution
@@ -47,10 +47,7 @@ def git_commit() -> str:
 
 def variant_digest(cfg) -> str:
     """What names a dataset variant: the config minus keys that do not change the data."""
-    import hashlib
-
-    values = {k: v for k, v in as_dict(cfg).items() if k not in NOT_VARIANT}
-    return hashlib.sha256(json.dumps(values, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
+    return digest({k: v for k, v in as_dict(cfg).items() if k not in NOT_VARIANT})
 
 
 def overrides(cfg, base=None) -> list[str]:
@@ -119,16 +116,20 @@ def pipeline_outs(root: Path = Path(".")) -> dict[str, list[str]]:
     return {s.name: s.outs for s in load_pipeline(root)}
 
 
-def locked_md5s(root: Path = Path(".")) -> dict[str, dict[str, str]]:
-    """{stage: {out path: md5}} from dvc.lock ({} without one)."""
+def locked_md5s(lock: dict, declared: dict[str, list[str]]) -> dict[str, dict[str, str]]:
+    """{stage: {out path: md5}} of a parsed dvc.lock, for the outs dvc.yaml declares (metrics are not datasets)."""
+    return {name: {o["path"]: o["md5"] for o in s.get("outs") or [] if "md5" in o and o["path"] in declared.get(name, [])}
+            for name, s in (lock.get("stages") or {}).items()}
+
+
+def read_lock(root: Path = Path(".")) -> dict:
+    """dvc.lock parsed ({} without one)."""
     import yaml
 
     try:
-        lock = yaml.safe_load((root / "dvc.lock").read_text()) or {}
+        return yaml.safe_load((root / "dvc.lock").read_text()) or {}
     except OSError:
         return {}
-    return {name: {o["path"]: o["md5"] for o in s.get("outs") or [] if "md5" in o}
-            for name, s in (lock.get("stages") or {}).items()}
 
 
 class Tracker:
@@ -217,14 +218,14 @@ class Tracker:
             else dict(outputs)
         all_stats, outs = {stage: stats}, {stage: own}
         if stage in declared:
-            locked = locked_md5s()
+            locked = locked_md5s(read_lock(), declared)
             for up in list(declared)[:list(declared).index(stage)]:
                 f = Path("metrics") / f"{up}.json"
                 try:
                     all_stats[up] = json.loads(f.read_text())
                 except (OSError, ValueError):
                     pass
-                outs[up] = {p: md5 for p, md5 in locked.get(up, {}).items() if p in declared[up]}
+                outs[up] = locked.get(up, {})
         self.log_variant(all_stats, {stage: runtime}, outs, ran=[stage])
         own_file = Path("metrics") / f"{stage}.json"
         if own_file.exists():

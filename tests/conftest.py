@@ -53,7 +53,6 @@ def write_params(workdir: Path, overrides=()) -> Path:
 
 def stage_env(workdir: Path, **extra) -> dict:
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{workdir / 'mlflow.db'}", "CI": "1"}
-    env.pop("CALLFORGE_MLFLOW_RUN_ID", None)
     env.update(extra)
     return env
 

@@ -57,7 +57,6 @@ def store(tmp_path_factory):
 
 def run_compare(store, *args) -> subprocess.CompletedProcess:
     env = {**os.environ, "MLFLOW_TRACKING_URI": store.uri}
-    env.pop("CALLFORGE_MLFLOW_RUN_ID", None)
     proc = subprocess.run([sys.executable, "-m", "callforge.cli", "compare", *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
