@@ -29,7 +29,7 @@ TARGET_S = 60.0
 
 
 def _stage_run(size: int) -> dict:
-    from callforge.config import compose, validate, write_params
+    from callforge.core.config import compose, validate, write_params
 
     with tempfile.TemporaryDirectory(prefix="bench-apis-") as tmp:
         work = Path(tmp)
@@ -56,11 +56,11 @@ def _stage_run(size: int) -> dict:
 
 def _split(size: int) -> dict:
     """Where the time goes: build (write + rules + dedup) vs record check + JSONL write."""
-    from callforge import records
-    from callforge import taxonomy as tx
+    from callforge.core import records
+    from callforge.taxonomy import context_tree as tx
     from callforge.apis import offline
     from callforge.apis.pool import Pool, PoolSettings
-    from callforge.io import write_jsonl
+    from callforge.core.io import write_jsonl
 
     leaves = tx.leaves(tx.load_offline())
     prov = {"provider": "offline", "model": offline.MODEL, "prompt_version": "procedural-apis-v1", "seed": 0,

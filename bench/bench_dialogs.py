@@ -39,7 +39,7 @@ def _run(stage: str, work: Path) -> float:
 
 
 def run(samples: int = SAMPLES) -> dict:
-    from callforge.config import compose, validate, write_params
+    from callforge.core.config import compose, validate, write_params
 
     with tempfile.TemporaryDirectory(prefix="bench-dialogs-") as tmp:
         work = Path(tmp)

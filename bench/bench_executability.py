@@ -27,8 +27,8 @@ sys.path.insert(0, str(REPO))
 import jsonschema  # noqa: E402
 import jsonschema_rs  # noqa: E402
 
-import callforge.executability as ex  # noqa: E402
-from callforge.tools import normalise_tool  # noqa: E402
+import callforge.calling.executability as ex  # noqa: E402
+from callforge.calling.tools import normalise_tool  # noqa: E402
 
 
 def best_rate(n_items: int, fn, repeat: int) -> tuple[float, float]:

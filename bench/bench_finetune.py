@@ -5,7 +5,7 @@ Measured on the packaged gemma-3-270m (extra `train`), in one run:
                folder callforge keeps (what every later run pays)
   train        LoRA rank 16 on all linear modules, 2 optimizer steps x 4 sequences of ~335 tokens
                (BFCL-shaped dialogs, bench/bfcl_dialogs.py), side by side:
-                 masked_head - logits only at labelled positions (callforge.finetune.token_losses)
+                 masked_head - logits only at labelled positions (callforge.finetune.train.token_losses)
                  full_head   - logits at every position, the usual HF loss (the baseline)
   generate     greedy answers to BFCL simple_python questions: prefill and decode tokens/s at
                batch 1 and batch 16 (decode is bound by a per-step cost, so batching pays)
@@ -47,11 +47,11 @@ def _rate(n: float, t: Timer) -> dict:
 def run() -> dict:
     import torch
 
-    from callforge import base_model, finetune
-    from callforge.bfcl import load_benchmark
-    from callforge.evaluate import question
-    from callforge.inference import HFGenerator
-    from callforge.train_data import build_examples
+    from callforge.finetune import base_model, train as finetune
+    from callforge.calling.bfcl import load_benchmark
+    from callforge.evaluate.accuracy import question
+    from callforge.evaluate.inference import HFGenerator
+    from callforge.finetune.train_data import build_examples
 
     sys.path.insert(0, str(Path(__file__).parent))
     from bfcl_dialogs import bfcl_samples

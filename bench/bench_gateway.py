@@ -17,8 +17,8 @@ import time
 import openai
 from openai.types.chat import ChatCompletion
 
-from callforge.config import compose, validate
-from callforge.gateway import Gateway
+from callforge.core.config import compose, validate
+from callforge.core.gateway import Gateway
 from fastserver import FastServer
 
 SCHEMA = {"type": "object", "required": ["city"], "properties": {"city": {"type": "string"}}}

@@ -46,7 +46,7 @@ def _stage(name: str, work: Path) -> dict:
 
 
 def _params(work: Path, n_samples: int) -> None:
-    from callforge.config import compose, validate, write_params
+    from callforge.core.config import compose, validate, write_params
 
     shutil.copytree(ROOT / "conf", work / "conf", dirs_exist_ok=True)
     write_params(validate(compose(_overrides(n_samples), root=work)), work / "params.yaml")
@@ -56,8 +56,8 @@ def _params(work: Path, n_samples: int) -> None:
 
 def _scores(work: Path) -> None:
     """Heuristic complexity scores for every sample (the complexity stage's output format)."""
-    from callforge.io import dumps, iter_jsonl
-    from callforge.scoring import HeuristicScorer
+    from callforge.core.io import dumps, iter_jsonl
+    from callforge.complexity import HeuristicScorer
 
     scorer, batch = HeuristicScorer(), []
     with open(work / "data" / "scores.jsonl", "w", encoding="utf-8") as f:
@@ -75,7 +75,7 @@ INPUTS = ("taxonomy.json", "apis.jsonl", "dialogs.jsonl", "scores.jsonl")
 def _inputs() -> tuple[Path, dict]:
     """The 100k inputs, made once by the offline stages and kept under .cache/ while the code that
     makes them is unchanged (making them takes minutes; they are not what is measured)."""
-    from callforge.io import md5_file
+    from callforge.core.io import md5_file
 
     store = ROOT / ".cache" / "callforge" / "bench-scale"
     stamp = json.dumps({"overrides": _overrides(N_SAMPLES)[:2], "code": [

@@ -39,7 +39,7 @@ def load_samples(n: int = N_SAMPLES) -> tuple[list[dict], str]:
 def run() -> dict:
     import llama_cpp
 
-    from callforge.scoring.local import LocalScorer
+    from callforge.complexity.local import LocalScorer
 
     samples, source = load_samples()
     sc = LocalScorer(n_ctx=4096)

@@ -83,7 +83,7 @@ def prepare(n_samples: int, workdir: Path) -> None:
 
 def measure(workdir: Path, sizes: list[str]) -> dict:
     """split then export on the data in `workdir`, with the given subset-size overrides."""
-    from callforge.config import compose, validate, write_params
+    from callforge.core.config import compose, validate, write_params
 
     overrides = ["tracking.enabled=false", *sizes,
                  f"split.decontam.bfcl_dir={BFCL}" if BFCL.is_dir() else "split.decontam.eval_set=none"]

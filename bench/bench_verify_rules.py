@@ -84,7 +84,7 @@ def write_scaled(base: list[dict], n: int, apis: int, path: Path) -> int:
 
 def _stage(path: Path, work: Path) -> dict:
     """stages/verify.py as DVC runs it (fresh process, params.yaml, files), tracking off."""
-    from callforge.config import compose, validate, write_params
+    from callforge.core.config import compose, validate, write_params
 
     shutil.copytree(REPO / "conf", work / "conf")
     cfg = compose(["tracking.enabled=false"], root=work)

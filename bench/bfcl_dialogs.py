@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from callforge.tools import normalise_tool
+from callforge.calling.tools import normalise_tool
 
 
 def _first_values(args: dict) -> dict:

@@ -54,7 +54,7 @@ def peak_rss_mib() -> float:
 
 def merge(key: str, result: dict, path: Path | str = RESULTS) -> dict:
     """Put `result` under `key` in bench/results.json (atomically), keeping the other keys."""
-    from callforge.io import write_json
+    from callforge.core.io import write_json
 
     path = Path(path)
     data = {}

@@ -1,6 +1,6 @@
 """A minimal asyncio OpenAI-compatible server for benchmarks, run in its own process.
 
-The threaded `callforge.testserver` spends more CPU per request than the client it serves, so a
+The threaded `callforge.core.testserver` spends more CPU per request than the client it serves, so a
 throughput ratio against it would measure the server. This one parses HTTP/1.1 with keep-alive by
 hand, answers every chat completion with a fixed JSON object after `--latency` seconds, and prints
 its port on stdout. Bench traffic stays on 127.0.0.1 and the process is stopped by its parent.

@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from callforge.config import ConfigError
+from callforge.core.config import ConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="callforge: build function-calling training data (ToolACE method) with DVC, Hydra and MLflow.")
@@ -27,7 +27,7 @@ def params(overrides: Optional[List[str]] = typer.Argument(None, help="Hydra ove
            out: str = typer.Option("params.yaml", help="where to write the composed snapshot"),
            check: bool = typer.Option(False, "--check", help="only check that OUT is up to date with conf/")):
     """Compose conf/ (+ overrides) into params.yaml, validating it first."""
-    from callforge.config import as_dict, compose, load_params, validate, write_params
+    from callforge.core.config import as_dict, compose, load_params, validate, write_params
 
     try:
         cfg = compose(overrides or [])
@@ -52,7 +52,7 @@ def build(ctx: typer.Context,
     Every variant is checked before any job starts; each job is one `dvc exp run --temp` (DVC's cache and
     run-cache restore identical work) and one MLflow run named by its overrides, under one sweep run.
     """
-    from callforge import build as build_mod
+    from callforge.core import build as build_mod
 
     try:
         build_mod.main(list(ctx.args), until=until)
@@ -71,14 +71,14 @@ def compare(run_ids: Optional[List[str]] = typer.Argument(None, help="MLflow run
             fmt: str = typer.Option("text", "--format", help="text, md, csv or json"),
             experiment: Optional[str] = typer.Option(None, help="MLflow experiment (default: tracking.experiment)")):
     """Show dataset variants side by side: the params, dataset stats and downstream metrics that differ."""
-    from callforge import compare as cmp
+    from callforge.core import compare as cmp
 
     if fmt not in cmp.FORMATS:
         fail(f"--format must be one of {', '.join(cmp.FORMATS)}, not {fmt!r}")
     from mlflow.tracking import MlflowClient
 
-    from callforge.config import compose, validate
-    from callforge.tracking import tracking_uri
+    from callforge.core.config import compose, validate
+    from callforge.core.tracking import tracking_uri
 
     try:
         cfg = validate(compose([]))
@@ -106,10 +106,10 @@ def bounds(scores: str = typer.Option("data/scores.jsonl", help="the complexity 
     percentile of all losses; either falls back to dialogs.steering.*_percentile. Then refreshes params.yaml."""
     import json
 
-    from callforge import io
-    from callforge.config import compose, validate, write_params
-    from callforge.scoring import make_scorer
-    from callforge.scoring.bounds import derive_bounds, judge_correct, write_steering_bounds
+    from callforge.core import io
+    from callforge.core.config import compose, validate, write_params
+    from callforge.complexity import make_scorer
+    from callforge.complexity.steering_bounds import derive_bounds, judge_correct, write_steering_bounds
 
     try:
         cfg = validate(compose([]))
@@ -147,7 +147,7 @@ def bounds(scores: str = typer.Option("data/scores.jsonl", help="the complexity 
 @app.command("check-calls")
 def check_calls(file: str = typer.Argument(..., help="JSON lines {id, tools, calls}; - reads stdin")):
     """Check calls against their tools (executability rules only); one JSON line {id, ok, reasons} per input."""
-    from callforge.executability import check_calls_command
+    from callforge.calling.executability import check_calls_command
 
     raise typer.Exit(check_calls_command(file))
 
@@ -158,7 +158,7 @@ def bench(names: Optional[List[str]] = typer.Argument(None, help="bench modules,
     import subprocess
     from pathlib import Path
 
-    from callforge.config import project_root
+    from callforge.core.config import project_root
 
     try:
         root = project_root()
@@ -189,8 +189,8 @@ def shards(stage: str = typer.Argument(..., help="a stage of dvc.yaml that suppo
     """Run one stage as COUNT shards on an engine and merge them into the stage's outputs."""
     from pathlib import Path
 
-    from callforge.config import project_root
-    from callforge.shards import run_and_merge
+    from callforge.core.config import project_root
+    from callforge.core.shards import run_and_merge
 
     merged = run_and_merge(stage, count, engine, project_root(), Path.cwd(), workers=workers, submitit_cluster=cluster)
     for path, md5 in merged.items():

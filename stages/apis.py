@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import sys
 
-from callforge import taxonomy as tx
+from callforge.taxonomy import context_tree as tx
 from callforge.apis import importers, offline, prompts, stats
 from callforge.apis.pool import Pool, PoolSettings, Written
 from callforge.apis.rules import Rules
-from callforge.stage import stage_run
+from callforge.core.stage import stage_run
 
 TAXONOMY = "data/taxonomy.json"
 OUT, REJECTED = "data/apis.jsonl", "data/apis_rejected.jsonl"

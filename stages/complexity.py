@@ -18,12 +18,12 @@ import time
 
 import numpy as np
 
-from callforge import io, records
-from callforge.cache import ResponseCache
-from callforge.config import shared_path
-from callforge.scoring import ScoringError, make_scorer
-from callforge.scoring.features import features
-from callforge.stage import stage_run
+from callforge.core import io, records
+from callforge.core.cache import ResponseCache
+from callforge.core.config import shared_path
+from callforge.complexity import ScoringError, make_scorer
+from callforge.complexity.features import features
+from callforge.core.stage import stage_run
 
 IN, OUT, HIST = "data/dialogs.jsonl", "data/scores.jsonl", "metrics/complexity_hist.json"
 CHUNK = 16          # samples scored between cache writes: what a kill can lose at most

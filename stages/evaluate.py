@@ -6,7 +6,7 @@ split (data/export/eval_bfcl, BFCL layout, evaluate.heldout_per_category per cat
 Answers: evaluate.backend=local generates with the base model and with base + models/adapter
 (transformers, greedy); backend=server asks an OpenAI-compatible server for the models named
 evaluate.server.base_model and evaluate.server.finetuned_model (e.g. vLLM with --lora-modules).
-Writes metrics/evaluate.json ({"bfcl": report, "heldout": report}, see callforge.evaluate) and
+Writes metrics/evaluate.json ({"bfcl": report, "heldout": report}, see callforge.evaluate.accuracy) and
 data/evaluate/answers.jsonl (every answer with its verdict and reason).
 """
 from __future__ import annotations
@@ -14,10 +14,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from callforge import bfcl, io
-from callforge.config import shared_path
-from callforge.evaluate import evaluate
-from callforge.stage import stage_run
+from callforge.calling import bfcl
+from callforge.core import io
+from callforge.core.config import shared_path
+from callforge.evaluate.accuracy import evaluate
+from callforge.core.stage import stage_run
 
 ADAPTER = Path("models/adapter")
 HELDOUT = Path("data/export/eval_bfcl")
@@ -43,8 +44,8 @@ def questions(c, seed: int) -> dict[str, list]:
 def generators(st):
     c = st.cfg.evaluate
     if c.backend == "local":
-        from callforge.base_model import ModelError
-        from callforge.inference import local_generators
+        from callforge.finetune.base_model import ModelError
+        from callforge.evaluate.inference import local_generators
         ft = st.cfg.finetune
         try:
             return local_generators(ft.base_model, str(ADAPTER), chat_format=ft.chat_format, device=ft.device,
@@ -52,7 +53,7 @@ def generators(st):
         except ModelError as e:
             sys.exit(f"callforge evaluate: {e}")
     if c.backend == "server":
-        from callforge.inference import ServerGenerator
+        from callforge.evaluate.inference import ServerGenerator
         s = c.server
         if not (s.base_url and s.base_model and s.finetuned_model):
             sys.exit("callforge evaluate: config error: evaluate.server needs base_url, base_model, finetuned_model")

@@ -20,11 +20,11 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from callforge import io
+from callforge.core import io
 from callforge.export import hf, writer
 from callforge.export.writer import ExportError
-from callforge.split import TRAIN_SUBSETS
-from callforge.stage import gc_paused, stage_run
+from callforge.split.subsets import TRAIN_SUBSETS
+from callforge.core.stage import gc_paused, stage_run
 
 SPLIT, OUT, VERIFIED = Path("data/split"), Path("data/export"), Path("data/verified.jsonl")
 

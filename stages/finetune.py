@@ -12,8 +12,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from callforge import io
-from callforge.stage import quiet, stage_run
+from callforge.core import io
+from callforge.core.stage import quiet, stage_run
 
 OUT = Path("models/adapter")
 LOSS_PLOT = "metrics/finetune_loss.json"   # DVC plot: loss per optimizer step
@@ -23,7 +23,7 @@ KNOBS = ("rank", "alpha", "dropout", "lr", "epochs", "batch_size", "micro_batch"
 
 def main() -> None:
     with stage_run("finetune") as st:
-        from callforge import base_model, finetune
+        from callforge.finetune import base_model, train as finetune
 
         c = st.cfg.finetune
         train_file = Path("data/export") / c.subset / "openai.jsonl"

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sys
 
-from callforge import decontam as D
-from callforge import split as S
-from callforge.stage import gc_paused, stage_run
+from callforge.split import decontam as D
+from callforge.split import subsets as S
+from callforge.core.stage import gc_paused, stage_run
 
 OUT = "data/split"
 

@@ -9,9 +9,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from callforge import taxonomy as tx
+from callforge.taxonomy import context_tree as tx
 from callforge.apis import prompts
-from callforge.stage import stage_run
+from callforge.core.stage import stage_run
 
 OUT = "data/taxonomy.json"
 

@@ -3,8 +3,8 @@
 Rule layer always; model layer (three LLM judges) unless llm=offline, where metrics say "not run".
 Rows stream to both outputs as they are decided (atomic files: a killed run leaves neither half-written).
 """
-from callforge import io
-from callforge.stage import stage_run
+from callforge.core import io
+from callforge.core.stage import stage_run
 from callforge.verify.judges import PROMPT_VERSION
 from callforge.verify.runner import VerifyConfigError, settings_from, verify
 

@@ -43,7 +43,7 @@ def project(tmp_path, mlflow_template) -> Path:
 
 
 def write_params(workdir: Path, overrides=()) -> Path:
-    from callforge.config import compose, validate, write_params as write
+    from callforge.core.config import compose, validate, write_params as write
 
     cfg = compose(list(overrides), root=workdir)
     validate(cfg)

@@ -114,7 +114,7 @@ TOOLS = [
 
 def dialogs_cfg(seed: int = 0, **overrides):
     """A config namespace with the dialogs section at its defaults plus overrides (dotted keys ok)."""
-    from callforge.config_schema import DialogsConfig
+    from callforge.core.config_schema import DialogsConfig
 
     d = OmegaConf.structured(DialogsConfig)
     for k, v in overrides.items():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from callforge.testserver import Fault, FaultPlan, TestServer  # noqa: F401  (re-exported for tests)
+from callforge.core.testserver import Fault, FaultPlan, TestServer  # noqa: F401  (re-exported for tests)
 
 
 def default_responder(req: dict) -> str:

@@ -10,13 +10,13 @@ import re
 
 import pytest
 
-from callforge import records
-from callforge import taxonomy as tx
-from callforge.apis import importers, offline, operators, stats
+from callforge.core import records
+from callforge.taxonomy import context_tree as tx
+from callforge.apis import importers, offline, self_evolution as operators, stats
 from callforge.apis.dedup import NearDuplicateIndex, shingles
 from callforge.apis.pool import Pool, PoolSettings
 from callforge.apis.rules import CODES, Rules, check_api
-from callforge.seeds import rng_for
+from callforge.core.seeds import rng_for
 from conftest import run_stage, write_params, stage_record
 from llm_server import llm_overrides
 

@@ -12,8 +12,8 @@ import random
 
 import pytest
 
-from callforge import ast_checker as C
-from callforge.bfcl import Source
+from callforge.calling import ast_checker as C
+from callforge.calling.bfcl import Source
 
 OMIT = object()   # "leave this parameter out"
 EXTRA_COMBOS = 6  # random mixed combinations per entry, beyond the diagonal that covers every value
@@ -263,7 +263,7 @@ def test_json_schema_spelling_is_accepted():
 def test_full_wheel_when_cached():
     """All seven evaluated categories of the real bfcl-eval wheel, where it is already cached
     (the evaluate stage downloads it; tests never do)."""
-    from callforge.bfcl import CATEGORIES, VERSION, default_cache_dir
+    from callforge.calling.bfcl import CATEGORIES, VERSION, default_cache_dir
 
     wheel = default_cache_dir() / f"bfcl_eval-{VERSION}-py3-none-any.whl"
     if not wheel.is_file():

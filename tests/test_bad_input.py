@@ -16,12 +16,12 @@ from hypothesis import strategies as st
 
 from callforge.apis.importers import ImportError_, import_file
 from callforge.apis.rules import Rules
-from callforge.calls import ParseError, parse_calls
-from callforge.config import compose, validate
-from callforge.executability import check_calls, check_line
-from callforge.gateway import Gateway
-from callforge.jsonout import extract_json, parse_json
-from callforge.tools import ToolError, normalise_tool
+from callforge.calling.calls import ParseError, parse_calls
+from callforge.core.config import compose, validate
+from callforge.calling.executability import check_calls, check_line
+from callforge.core.gateway import Gateway
+from callforge.core.jsonout import extract_json, parse_json
+from callforge.calling.tools import ToolError, normalise_tool
 from llm_server import llm_overrides
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -247,7 +247,7 @@ def test_fuzz_vote_on_arbitrary_decisions_never_raises(decisions):
 @FUZZ
 @given(model_text() | call_text, st.sampled_from(["json", "python"]))
 def test_fuzz_answer_parser_of_the_bounds_command_never_raises(text, fmt):
-    from callforge.scoring.answers import parse_answer
+    from callforge.complexity.answers import parse_answer
     calls = parse_answer(text, fmt)
     assert calls is None or all(isinstance(c["name"], str) and isinstance(c["arguments"], dict) for c in calls)
 
@@ -265,7 +265,7 @@ logprob_entry = st.one_of(json_value, st.dictionaries(st.sampled_from(["1", "2"]
         "tokens": st.lists(st.text(max_size=3) | json_leaf, max_size=6)})),
     "prompt_logprobs": st.lists(logprob_entry, max_size=6) | json_value})), st.text(max_size=12))
 def test_fuzz_remote_scorer_parsers_only_raise_value_error(choice, text):
-    from callforge.scoring.remote import parse_echo, parse_prompt_logprobs
+    from callforge.complexity.remote import parse_echo, parse_prompt_logprobs
     for parse in (parse_echo, parse_prompt_logprobs):
         try:
             offs, vals = parse(choice, text)

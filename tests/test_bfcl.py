@@ -6,8 +6,8 @@ import zipfile
 
 import pytest
 
-from callforge import bfcl
-from callforge.bfcl import BfclError, Source, subsample
+from callforge.calling import bfcl
+from callforge.calling.bfcl import BfclError, Source, subsample
 
 
 def _lines(rows):

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callforge.calls import ParseError, PrintError, parse_calls, print_calls
+from callforge.calling.calls import ParseError, PrintError, parse_calls, print_calls
 
 
 def same(a, b) -> bool:

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from callforge import compare as cmp
+from callforge.core import compare as cmp
 
 REPO = Path(__file__).resolve().parents[1]
 LONG = "verify.rules.per_rule.argument_type_mismatch_against_declared_schema.rejected_fraction"

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from callforge import io, records
+from callforge.core import io, records
 from conftest import run_stage, write_params, stage_record
 from dialogs_fixtures import TOOLS
 
@@ -60,7 +60,7 @@ def test_bad_backend_stops_before_work_naming_the_key(project):
 
 
 def test_bounds_command_writes_the_dialogs_config(project):
-    from callforge.scoring.bounds import write_steering_bounds
+    from callforge.complexity.steering_bounds import write_steering_bounds
 
     conf = project / "conf" / "dialogs" / "default.yaml"
     text = conf.read_text()
@@ -71,7 +71,7 @@ def test_bounds_command_writes_the_dialogs_config(project):
     assert len(new.splitlines()) == len(text.splitlines())
     assert sum(a != b for a, b in zip(new.splitlines(), text.splitlines())) == 2
     cfg = write_params(project)
-    from callforge.config import load_params
+    from callforge.core.config import load_params
     st = load_params(cfg).dialogs.steering
     assert (st.lower, st.upper) == (1.25, 2.5)
 

@@ -8,8 +8,8 @@ from dataclasses import fields, is_dataclass
 import pytest
 from omegaconf import OmegaConf
 
-from callforge.config import ConfigError, as_dict, compose, load_params, validate
-from callforge.config_schema import Config
+from callforge.core.config import ConfigError, as_dict, compose, load_params, validate
+from callforge.core.config_schema import Config
 from conftest import REPO
 
 

@@ -8,7 +8,7 @@ from dvc_project import DVC, scratch_project, sh
 
 
 def md5s(proj: Path) -> dict[str, str]:
-    from callforge.io import md5_file
+    from callforge.core.io import md5_file
     return {str(p.relative_to(proj)): md5_file(p) for d in ("data", "metrics") for p in (proj / d).rglob("*")
             if p.is_file()}
 

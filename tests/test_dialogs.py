@@ -10,7 +10,7 @@ from collections import Counter
 import jsonschema
 import pytest
 
-from callforge import records
+from callforge.core import records
 from callforge.dialogs import checks
 from callforge.dialogs.offline_values import Unsatisfiable, gen_value
 from callforge.dialogs.pool import Pool
@@ -299,7 +299,7 @@ def test_pool_links_results_to_parameters_by_name():
 
 
 def test_encoded_lines_are_exactly_the_project_encoding(run300):
-    from callforge import io
+    from callforge.core import io
     from callforge.dialogs.generate import dumps_sample
 
     recs, lines, _, _ = run300
@@ -336,7 +336,7 @@ def test_settings_refuse_values_the_generator_cannot_honour(key, value):
 
 def test_real_bfcl_tools_make_valid_dialogs(shared_bfcl):
     """BFCL's own tool definitions (normalised from their dict/float dialect) as the pool."""
-    from callforge.tools import ToolError, normalise_tool
+    from callforge.calling.tools import ToolError, normalise_tool
 
     tools, names = [], set()
     for line in open(shared_bfcl / "BFCL_v4_multiple.json", encoding="utf-8"):
@@ -365,7 +365,7 @@ def test_real_bfcl_tools_make_valid_dialogs(shared_bfcl):
 
 def test_steering_heuristic_equals_the_scoring_backend(run300):
     from callforge.dialogs.steering import HeuristicLoss
-    from callforge.scoring.heuristic import HeuristicScorer
+    from callforge.complexity.heuristic import HeuristicScorer
 
     recs = run300[0][:80]
     assert [x["loss"] for x in HeuristicLoss().score(recs)] == [x["loss"] for x in HeuristicScorer().score(recs)]

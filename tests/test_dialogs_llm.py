@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from callforge import io, records
-from callforge.config import compose, validate
+from callforge.core import io, records
+from callforge.core.config import compose, validate
 from callforge.dialogs.llm_dialog import LLMDialogs
 from callforge.dialogs.pool import Pool
 from callforge.dialogs.prompts import PROMPT_VERSION
-from callforge.gateway import Gateway
+from callforge.core.gateway import Gateway
 from conftest import run_stage, write_params, stage_record
 from dialogs_fixtures import TOOLS, settings
 from llm_server import FaultPlan, llm_overrides

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from callforge import io, records
+from callforge.core import io, records
 from conftest import run_stage, stage_record, write_params
 from dialogs_fixtures import TOOLS
 

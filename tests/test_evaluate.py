@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 
-from callforge import bfcl
-from callforge.calls import print_calls
-from callforge.evaluate import delta, evaluate, judge, summarise
-from callforge.intervals import mcnemar_exact, paired, wilson
-from callforge.inference import ServerGenerator, parse_answer
+from callforge.calling import bfcl
+from callforge.calling.calls import print_calls
+from callforge.evaluate.accuracy import delta, evaluate, judge, summarise
+from callforge.evaluate.intervals import mcnemar_exact, paired, wilson
+from callforge.evaluate.inference import ServerGenerator, parse_answer
 
 
 def first_calls(ground_truth):

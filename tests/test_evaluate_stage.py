@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from callforge.calls import print_calls
+from callforge.calling.calls import print_calls
 from conftest import run_stage, write_params
 from test_evaluate import first_calls
 

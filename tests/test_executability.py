@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callforge.executability import check_calls, check_calls_command, index_for
-from callforge.schema_check import compile_schema, explain
+from callforge.calling.executability import check_calls, check_calls_command, index_for
+from callforge.calling.schema_check import compile_schema, explain
 
 WEATHER = {"type": "function", "function": {"name": "get_weather", "description": "", "parameters": {
     "type": "object", "required": ["city"], "properties": {

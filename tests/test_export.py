@@ -12,11 +12,12 @@ import datasets
 import pyarrow.parquet as pq
 import pytest
 
-from callforge import bfcl, records
-from callforge.calls import parse_calls
+from callforge.calling import bfcl
+from callforge.core import records
+from callforge.calling.calls import parse_calls
 from callforge.export import bfcl_eval, openai_ft
 from callforge.export.common import first_decision
-from callforge.split import TRAIN_SUBSETS
+from callforge.split.subsets import TRAIN_SUBSETS
 from conftest import run_stage
 from splitdata import read_jsonl, samples_by_id
 

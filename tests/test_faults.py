@@ -1,6 +1,6 @@
 """Every model-calling stage, run as DVC runs it against a flaky OpenAI-compatible server.
 
-The server (callforge.testserver + FaultPlan) answers each stage's prompts correctly, except that at
+The server (callforge.core.testserver + FaultPlan) answers each stage's prompts correctly, except that at
 configured rates it returns 429 with Retry-After, 500, answers too late (timeout), drops the
 connection, sends a malformed HTTP body, truncates the answer, or answers JSON of the wrong shape.
 Each run must finish, and every item the stage asked for must end produced or rejected with a
@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 
 import samplegen
-from callforge import io
+from callforge.core import io
 from conftest import run_stage, write_params, stage_record
 from llm_server import FaultPlan, llm_overrides
 from test_apis import api_responder

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from callforge.train_data import IGNORE, BadLine, build_examples, encode, read_openai_jsonl, sample_from_openai
+from callforge.finetune.train_data import IGNORE, BadLine, build_examples, encode, read_openai_jsonl, sample_from_openai
 
 WEATHER = {"type": "function", "function": {
     "name": "get_weather", "description": "Current weather in a city.",
@@ -76,7 +76,7 @@ def test_lora_steps_lower_the_training_loss(tmp_path):
     _train_extra()
     import torch
 
-    from callforge import base_model, finetune
+    from callforge.finetune import base_model, train as finetune
 
     path = tmp_path / "train.jsonl"
     path.write_text("".join(json.dumps(row(c, u)) + "\n" for c, u in
@@ -112,7 +112,7 @@ def test_lora_steps_lower_the_training_loss(tmp_path):
     assert cfg["r"] == 16 and cfg["lora_alpha"] == 32 and cfg["base_model_name_or_path"] == "packaged"
     # The base model's <end_of_turn> row is untrained: generation also stops on rows it cannot tell
     # apart from it (seen: a tuned model ending its calls with U+12312 instead), never on real text.
-    from callforge.inference import HFGenerator
+    from callforge.evaluate.inference import HFGenerator
     gen = HFGenerator(model, loaded.tokenizer, fmt, max_new_tokens=4)
     tok = loaded.tokenizer
     end = tok.convert_tokens_to_ids("<end_of_turn>")

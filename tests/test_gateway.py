@@ -1,4 +1,4 @@
-"""The gateway against a real OpenAI-compatible HTTP server on 127.0.0.1 (callforge.testserver)."""
+"""The gateway against a real OpenAI-compatible HTTP server on 127.0.0.1 (callforge.core.testserver)."""
 from __future__ import annotations
 
 import json
@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from callforge.config import compose, validate
-from callforge.gateway import Gateway
+from callforge.core.config import compose, validate
+from callforge.core.gateway import Gateway
 from llm_server import Fault, llm_overrides
 
 SCHEMA = {"type": "object", "required": ["city"], "properties": {"city": {"type": "string"}}}
@@ -162,7 +162,7 @@ def test_key_comes_from_env_and_never_from_config(llm_server, tmp_path, monkeypa
 
 
 def test_offline_provider_refuses_to_make_calls(tmp_path):
-    from callforge.gateway import GatewayError
+    from callforge.core.gateway import GatewayError
     cfg = validate(compose([]))
     with pytest.raises(GatewayError):
         Gateway(cfg.llm, stage="t", cache_dir=tmp_path)

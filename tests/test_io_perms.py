@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from callforge import io
+from callforge.core import io
 
 
 def current_umask() -> int:

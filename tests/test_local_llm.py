@@ -5,8 +5,8 @@ import pytest
 
 from conftest import stage_record
 
-from callforge.config import compose, validate
-from callforge.gateway import Gateway
+from callforge.core.config import compose, validate
+from callforge.core.gateway import Gateway
 
 pytest.importorskip("llama_cpp.server", reason="the `local` extra is not installed")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from callforge.config_schema import Config
+from callforge.core.config_schema import Config
 
 REPO = Path(__file__).resolve().parents[1]
 CONF = REPO / "conf"
@@ -137,7 +137,7 @@ def describe(key, value, section, line) -> str:
 def test_extractor_finds_keys_and_ignores_paths():
     doc = "\n".join([
         "Set `split.difficulty.size` and `llm.concurrency`; files `data/export/full`, `metrics/split.json`,",
-        "`params.yaml`, `callforge/config_schema.py`, `conf/dialogs/default.yaml`, `seed`.",
+        "`params.yaml`, `callforge/core/config_schema.py`, `conf/dialogs/default.yaml`, `seed`.",
         "",
         "`split` (conf/split/) uses `holdout.unit`, `fetch=true` and `difficulty.bogus`.",
         "",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from callforge.io import md5_file
+from callforge.core.io import md5_file
 from dvc_project import env_for, scratch_project
 
 SMALL = ["apis.pool_size=150", "dialogs.samples=120"]

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 import samplegen
-from callforge import io
-from callforge.testserver import TestServer
+from callforge.core import io
+from callforge.core.testserver import TestServer
 from conftest import REPO, run_stage, stage_env, write_params, stage_record
 from llm_server import llm_overrides
 from test_apis import api_responder
@@ -137,7 +137,7 @@ def test_kill_9_then_resume_redoes_only_missing_work(tmp_path, project, stage):
 
 WRITER = """
 import sys, time
-from callforge.io import write_jsonl
+from callforge.core.io import write_jsonl
 
 def rows():
     for i in range(100_000):

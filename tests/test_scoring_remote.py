@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from scoring_samples import samples
 
-from callforge.scoring.remote import RemoteScorer
-from callforge.scoring.render import render
+from callforge.complexity.remote import RemoteScorer
+from callforge.complexity.render import render
 
 _PIECE = re.compile(r"\s+|\w+|[^\w\s]")
 
@@ -69,7 +69,7 @@ def make_lm():
     try:
         import llama_cpp  # noqa: F401
 
-        from callforge.scoring.model_files import default_gguf
+        from callforge.complexity.model_files import default_gguf
         return GgufLM(default_gguf())
     except Exception:
         return ToyLM()
@@ -164,7 +164,7 @@ def test_parsed_nll_matches_what_the_server_sent(lm, mode):
 def test_remote_agrees_with_local_scorer_on_the_same_model(lm):
     if not isinstance(lm, GgufLM):
         pytest.skip("the local extra is not installed")
-    from callforge.scoring.local import LocalScorer
+    from callforge.complexity.local import LocalScorer
     data = samples()[:2]
     with Server(lm) as srv, RemoteScorer(srv.base_url, "target", "gemma", max_retries=0, timeout_s=600) as sc:
         remote = sc.token_nlls(data)

@@ -6,12 +6,12 @@ import re
 import pytest
 from scoring_samples import CONVERT, FLIGHTS, WEATHER, call_sample, samples
 
-from callforge.scoring import HeuristicScorer, ScoringError
-from callforge.scoring.answers import calls_match, parse_answer
-from callforge.scoring.bounds import derive_bounds, first_reference_calls
-from callforge.scoring.features import features, query_similarity, schema_depth
-from callforge.scoring.model_files import resolve_model
-from callforge.scoring.render import FORMATS, detect_format, render
+from callforge.complexity import HeuristicScorer, ScoringError
+from callforge.complexity.answers import calls_match, parse_answer
+from callforge.complexity.steering_bounds import derive_bounds, first_reference_calls
+from callforge.complexity.features import features, query_similarity, schema_depth
+from callforge.complexity.model_files import resolve_model
+from callforge.complexity.render import FORMATS, detect_format, render
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
@@ -130,12 +130,12 @@ def test_model_file_sha256_is_checked(tmp_path):
 
 
 def test_make_scorer_picks_backends_from_config(tmp_path):
-    from callforge.config import compose, validate
-    from callforge.scoring import local_available, make_scorer
+    from callforge.core.config import compose, validate
+    from callforge.complexity import local_available, make_scorer
 
     assert make_scorer(validate(compose(["scorer=heuristic"])).scorer).backend == "heuristic"
     # a bad backend or mode never reaches the scorer: the config is refused as it composes, naming the key
-    from callforge.config import ConfigError
+    from callforge.core.config import ConfigError
     with pytest.raises(ConfigError, match=r"^scorer\.backend: 'nope' is not one of"):
         validate(compose(["scorer.backend=nope"]))
     with pytest.raises(ConfigError, match=r"^scorer\.mode: 'sideways' is not one of"):

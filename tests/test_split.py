@@ -11,9 +11,9 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from callforge import clusters as C
-from callforge import decontam as D
-from callforge import split as S
+from callforge.split import clusters as C
+from callforge.split import decontam as D
+from callforge.split import subsets as S
 from conftest import run_stage, write_params
 from samplegen import make_dataset, single_call_sample
 from splitdata import EVAL_QUESTIONS, build, contaminated, read_jsonl, samples_by_id

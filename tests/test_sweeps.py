@@ -122,7 +122,7 @@ def test_dvc_queue_runs_two_experiments(tmp_path, mlflow_template):
 def test_experiment_names_say_the_overrides_and_are_valid_git_refs():
     import subprocess
 
-    from callforge.build import combinations, exp_name
+    from callforge.core.build import combinations, exp_name
 
     jobs = combinations(["dialogs.samples=20,24", "evaluate.bfcl.categories=[simple_python,multiple]", "llm=offline"])
     assert [j[0] for j in jobs] == ["dialogs.samples=20", "dialogs.samples=24"] and len(jobs) == 2

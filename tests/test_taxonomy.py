@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import re
 
-from callforge import taxonomy as tx
+from callforge.taxonomy import context_tree as tx
 from callforge.apis import offline, vocab
 from callforge.apis.rules import check_api
-from callforge.seeds import rng_for
+from callforge.core.seeds import rng_for
 from conftest import run_stage, write_params, stage_record
 from llm_server import llm_overrides
 

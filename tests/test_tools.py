@@ -6,8 +6,8 @@ import json
 import jsonschema_rs
 import pytest
 
-from callforge import records
-from callforge.tools import MAX_PARAMS, ToolError, normalise_tool, openai_tool, to_bfcl
+from callforge.core import records
+from callforge.calling.tools import MAX_PARAMS, ToolError, normalise_tool, openai_tool, to_bfcl
 
 PARAMS = {"type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
           "required": ["city"]}

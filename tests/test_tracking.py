@@ -9,7 +9,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from callforge import io
+from callforge.core import io
 from conftest import REPO, run_stage, stage_env, write_params
 
 
@@ -22,7 +22,7 @@ def _runs(project):
 
 
 def _numeric_leaves(stats, prefix):
-    from callforge.tracking import metric_items
+    from callforge.core.tracking import metric_items
     return metric_items(stats, prefix)
 
 
@@ -91,8 +91,8 @@ def test_stage_that_dies_leaves_its_run_failed(project):
     script = textwrap.dedent("""
         import os, sys, time
         sys.path.insert(0, %r)
-        from callforge.config import load_params
-        from callforge.tracking import BackgroundTracker
+        from callforge.core.config import load_params
+        from callforge.core.tracking import BackgroundTracker
         BackgroundTracker(load_params("params.yaml"), "taxonomy")
         time.sleep(0.5)
         os._exit(9)      # no finish(): as if killed

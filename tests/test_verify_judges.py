@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from callforge.config import compose, validate
-from callforge.gateway import Gateway
+from callforge.core.config import compose, validate
+from callforge.core.gateway import Gateway
 from callforge.verify.judges import JUDGES
 from callforge.verify.runner import verify
 from callforge.verify.view import RuleSettings

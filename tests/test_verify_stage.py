@@ -76,7 +76,7 @@ def test_report_mode_counts_without_dropping_and_off_skips(project):
 
 
 def test_bad_mode_is_a_config_error(project):
-    from callforge.config import ConfigError
+    from callforge.core.config import ConfigError
     with pytest.raises(ConfigError, match=r"^verify\.checks\.grounding: 'maybe' is not one of reject \| report \| off"):
         write_params(project, ["tracking.enabled=false", "verify.checks.grounding=maybe"])
 

@@ -2,7 +2,7 @@
 
     vocab      parameter names -> typed JSON Schemas (offline writer)
     offline    the procedural API writer (provider "offline")
-    llm        the model-driven API writer (through callforge.gateway)
+    llm        the model-driven API writer (through callforge.core.gateway)
     prompts    the model prompts and expected answer shapes
     operators  diversity operators of evolution
     rules      API-definition rules with reason codes

@@ -1,7 +1,7 @@
 """Seeding the pool from existing tool definitions: OpenAI tools JSON, BFCL function docs, OpenAPI 3.
 
 Each reader yields (origin, raw tool) pairs; `import_file` normalises every raw tool with
-callforge.tools.normalise_tool and checks it against the API-definition rules, so an import ends
+callforge.calling.tools.normalise_tool and checks it against the API-definition rules, so an import ends
 as (accepted [(origin, api, declared params)], rejected records with reason codes). Nothing is
 dropped silently: an unreadable file raises ImportError_ with a reason code.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from callforge.apis.rules import Rules, Violation, check_api, codes
-from callforge.tools import ToolError, normalise_tool
+from callforge.calling.tools import ToolError, normalise_tool
 
 FORMATS = ("openai", "bfcl", "openapi")
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")

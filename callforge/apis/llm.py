@@ -1,7 +1,7 @@
 """The model-driven API writer: one gateway request per job, a round at a time, concurrently.
 
 The answer must match prompts.API_SCHEMA (the gateway asks for repairs when it does not); it is then
-normalised (callforge.tools) and left to the pool's rules. A request that still fails becomes a
+normalised (callforge.calling.tools) and left to the pool's rules. A request that still fails becomes a
 Written with the gateway's reason code (llm.bad_json, llm.schema_invalid, llm.http_500, ...).
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from callforge.apis import prompts
 from callforge.apis.pool import Job, Written
 from callforge.apis.rules import Violation
-from callforge.tools import ToolError, normalise_tool
+from callforge.calling.tools import ToolError, normalise_tool
 
 
 def make_writer(gw):

@@ -8,8 +8,8 @@ from __future__ import annotations
 import random
 import re
 
-from callforge.apis import operators, vocab
-from callforge.taxonomy import Leaf
+from callforge.apis import self_evolution as operators, vocab
+from callforge.taxonomy.context_tree import Leaf
 
 MODEL = "procedural-v1"
 

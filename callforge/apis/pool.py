@@ -17,11 +17,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from callforge.apis import operators as ops_mod
+from callforge.apis import self_evolution as ops_mod
 from callforge.apis.dedup import NearDuplicateIndex
 from callforge.apis.rules import Rules, Violation, check_api, codes
-from callforge.seeds import rng_for
-from callforge.taxonomy import Leaf
+from callforge.core.seeds import rng_for
+from callforge.taxonomy.context_tree import Leaf
 
 _RECORD_KEYS = ("name", "description", "parameters", "returns", "domain", "path", "source")
 

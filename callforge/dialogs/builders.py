@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from callforge.seeds import rng_for
+from callforge.core.seeds import rng_for
 
 from .checks import mentions
 from .offline_values import Unsatisfiable, fits, gen_value
@@ -13,7 +13,7 @@ from .pool import Chain, Pool
 from .sampling import candidate_count, data_type, make_args, rank_distractors, weighted
 from .settings import Settings
 from .skeleton import FROM_ANSWER, FROM_TOOL, Call, Infeasible, Skeleton, Turn
-from .toolsim import get_path, simulate
+from .tool_agent import get_path, simulate
 
 
 class Ctx:

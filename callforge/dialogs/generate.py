@@ -9,7 +9,7 @@ from __future__ import annotations
 import multiprocessing as mp
 from dataclasses import dataclass
 
-from callforge import io, records
+from callforge.core import io, records
 
 from .builders import build
 from .checks import check

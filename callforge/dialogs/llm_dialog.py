@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
-from .assistant import LLMAssistant
+from .assistant_agent import LLMAssistant
 from .checks import check
 from .phrasing import humanise
 from .pool import Pool
@@ -19,8 +19,8 @@ from .render import can_move, candidates, sample_id
 from .settings import Settings
 from .skeleton import Dropped, Skeleton
 from .steering import steer
-from .toolsim import dumps, simulate_llm
-from .user import LLMUser
+from .tool_agent import dumps, simulate_llm
+from .user_agent import LLMUser
 
 MAX_QUESTIONS = 2
 

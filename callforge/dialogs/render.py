@@ -7,13 +7,13 @@ asks to change.
 """
 from __future__ import annotations
 
-from callforge.seeds import rng_for
+from callforge.core.seeds import rng_for
 
-from . import assistant as A
-from . import user as U
+from . import assistant_agent as A
+from . import user_agent as U
 from .pool import Pool
 from .skeleton import Skeleton
-from .toolsim import dumps
+from .tool_agent import dumps
 
 
 def candidates(sk: Skeleton, extra: int) -> list[int]:

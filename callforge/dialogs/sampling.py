@@ -5,7 +5,7 @@ import bisect
 import itertools
 import random
 
-from callforge.seeds import derive
+from callforge.core.seeds import derive
 
 from .offline_values import Unsatisfiable, gen_value, order_ranges
 from .pool import Api, Pool

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 
 class HeuristicLoss:
-    """The heuristic backend's loss (callforge.scoring.heuristic), without the response-token count
+    """The heuristic backend's loss (callforge.complexity.heuristic), without the response-token count
     that backend also reports: steering needs only the score, and the count costs a rendering pass."""
 
     def score(self, samples) -> list[dict]:
-        from callforge.scoring.features import features
-        from callforge.scoring.heuristic import heuristic_score
+        from callforge.complexity.features import features
+        from callforge.complexity.heuristic import heuristic_score
 
         return [{"id": s["id"], "loss": heuristic_score(features(s))
                  if any(m.get("role") == "assistant" for m in s.get("messages", ())) else None} for s in samples]
@@ -33,7 +33,7 @@ def make_scorer(name: str, cfg=None):
     if name == "heuristic":
         return HeuristicLoss()
     if name == "complexity":
-        from callforge.scoring import make_scorer as scoring_scorer
+        from callforge.complexity import make_scorer as scoring_scorer
         return scoring_scorer(cfg.scorer)
     raise ValueError(f"dialogs.steering.scorer: unknown scorer {name!r} (heuristic | complexity | none)")
 
@@ -65,7 +65,7 @@ class Bounds:
 
 
 def calibrate(scores: list[float | None], lower_pct: float, upper_pct: float) -> Bounds:
-    from callforge.scoring.bounds import derive_bounds
+    from callforge.complexity.steering_bounds import derive_bounds
     recs = [{"id": str(k), "loss": s} for k, s in enumerate(scores) if s is not None]
     b = derive_bounds(recs, None, lower_percentile=lower_pct, upper_percentile=upper_pct)
     return Bounds(b["lower"], b["upper"], f"calibration:{b['lower_method']}/{b['upper_method']}")

@@ -13,9 +13,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from callforge import io
+from callforge.core import io
 from callforge.export.common import dumps, first_decision, per_tool
-from callforge.tools import to_bfcl
+from callforge.calling.tools import to_bfcl
 
 _bfcl_tool = per_tool(to_bfcl)     # shared between entries: rows are only serialised, never changed
 

@@ -12,7 +12,7 @@ import hashlib
 import re
 
 from callforge.export.common import dumps
-from callforge.tools import openai_tool
+from callforge.calling.tools import openai_tool
 
 NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 _BAD_CHAR = re.compile(r"[^a-zA-Z0-9_-]")

@@ -1,16 +1,16 @@
 """ToolACE's released format (ShareGPT style): {"system", "conversations": [{"from", "value"}]}.
 
 The system text carries the tool list as JSON in BFCL's type spelling (dict, float), as ToolACE's
-release does; assistant calls are written in Python call syntax (`[f(a=1), g(b="x")]`, callforge.calls);
+release does; assistant calls are written in Python call syntax (`[f(a=1), g(b="x")]`, callforge.calling.calls);
 consecutive tool results become one "tool" turn: a JSON list of {"name", "results"}.
 """
 from __future__ import annotations
 
 import orjson
 
-from callforge.calls import print_calls
+from callforge.calling.calls import print_calls
 from callforge.export.common import dumps, per_tool
-from callforge.tools import to_bfcl
+from callforge.calling.tools import to_bfcl
 
 INSTRUCTION = ("You may call the functions listed below. To call, reply with nothing but a list of calls in "
                "Python syntax: [function_name(argument=value, ...), ...]. If no function fits the request, "
@@ -36,7 +36,7 @@ def _result(content):
 
 
 def record(sample: dict) -> dict:
-    """Raises callforge.calls.PrintError when a call cannot be written in Python syntax."""
+    """Raises callforge.calling.calls.PrintError when a call cannot be written in Python syntax."""
     conv: list[dict] = []
     results: list[dict] = []
     call_names: dict[str, str] = {}

@@ -20,10 +20,10 @@ import orjson
 import pyarrow as pa
 import pyarrow.json as paj
 
-from callforge import io, records
-from callforge.calls import PrintError
+from callforge.core import io, records
+from callforge.calling.calls import PrintError
 from callforge.export import bfcl_eval, hf, openai_ft, sharegpt, xlam
-from callforge.split import TRAIN_SUBSETS
+from callforge.split.subsets import TRAIN_SUBSETS
 
 JSONL = {"sharegpt": sharegpt.record, "openai": openai_ft.record, "xlam": xlam.record}
 SCHEMA = {"sharegpt": "sharegpt", "openai": "openai_ft", "xlam": "xlam"}

@@ -14,21 +14,21 @@ from typing import Callable
 
 import orjson
 
-from callforge import records
-from callforge.calls import ParseError, PrintError, parse_calls, print_calls
+from callforge.core import records
+from callforge.calling.calls import ParseError, PrintError, parse_calls, print_calls
 
 from . import text as T
 from .view import SampleView
 
 CODES = {
-    # api_clarity (tool.* come from callforge.tools via the compiled tool index)
-    "tool.*": "a tool definition is not a valid JSON Schema tool (see callforge.tools.CODES)",
+    # api_clarity (tool.* come from callforge.calling.tools via the compiled tool index)
+    "tool.*": "a tool definition is not a valid JSON Schema tool (see callforge.calling.tools.CODES)",
     "api.no_description": "a tool has no description",
     "api.no_parameters": "a tool has no parameters object",
     "api.param_no_description": "a parameter has no description",
     "api.required_undeclared": "a required parameter is not among the declared properties",
-    # executability (from callforge.executability)
-    "exec.*": "a call the offered tools could not execute (see callforge.schema_check.EXEC_CODES)",
+    # executability (from callforge.calling.executability)
+    "exec.*": "a call the offered tools could not execute (see callforge.calling.schema_check.EXEC_CODES)",
     # dialog_correctness
     "dialog.bad_record": "the sample does not match callforge/schemas/sample.json (no further checks run)",
     "dialog.empty_message": "a user or tool message without content",

@@ -19,7 +19,7 @@ from typing import Callable, Iterable
 
 import orjson
 
-from callforge.stage import gc_paused
+from callforge.core.stage import gc_paused
 
 from . import judges as J
 from .rules import RULES, Check
@@ -168,7 +168,7 @@ _worker: tuple | None = None
 
 def _worker_init(settings: RuleSettings, modes: dict[str, str]) -> None:
     global _worker
-    gc.disable()   # a rules worker makes no cycles (see callforge.stage.gc_paused)
+    gc.disable()   # a rules worker makes no cycles (see callforge.core.stage.gc_paused)
     _worker = (Context(settings), active_rules(modes))
 
 

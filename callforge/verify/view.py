@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from callforge.executability import CompiledTool, ToolIndex
-from callforge.tools import ToolError, normalise_tool
+from callforge.calling.executability import CompiledTool, ToolIndex
+from callforge.calling.tools import ToolError, normalise_tool
 
 
 @dataclass(frozen=True)
