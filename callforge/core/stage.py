@@ -1,11 +1,21 @@
 """The stage harness: what every `stages/<name>.py` script shares.
 
-    with stage_run("apis") as st:
-        ...st.cfg, st.stats, st.write_jsonl(...), st.gateway...
+    # stages/split.py
+    from callforge.core.stage import main
+    from callforge.split.stage import run      # run(cfg, ctx) -> stats
 
-It loads and validates params.yaml before any work (a bad config exits with one line naming the
-key), writes outputs atomically (schema-checked), collects stats into metrics/<stage>.json, and logs
-the stage into the variant's MLflow run. Steps compute; the harness records.
+    if __name__ == "__main__":
+        main("split", run)
+
+`main` loads and validates params.yaml before any work (a bad config exits with one line naming the
+key), hands the stage its typed config and a StageContext, and records what comes back: stats into
+metrics/<stage>.json, timings into data/runtime/<stage>.json, the stage into the variant's MLflow run.
+A CallforgeError ends the stage with one line and exit status 2.
+
+The context owns, once for every stage, what a stage should not re-implement: the paths dvc.yaml
+declares, the LLM gateway, provenance, progress, atomic schema-checked writes, stats, and the one
+ordered parallel map. The stage packages (callforge/<stage>/) receive it as an argument and never
+import this module. Steps compute; the harness records.
 """
 from __future__ import annotations
 
@@ -16,10 +26,12 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from callforge.core import io, records
 from callforge.core.config import ConfigError, load_params, shared_path
+from callforge.core.errors import CallforgeError
+from callforge.core.parallel import ordered_map
 from callforge.core.gc_pause import gc_paused  # noqa: F401  (stages import it from here)
 
 METRICS_DIR = Path("metrics")
@@ -73,7 +85,7 @@ def shard_path(path: Path | str, index: int, count: int) -> Path:
     return path.with_name(f"{path.stem}.shard-{index:04d}-of-{count:04d}{path.suffix}")
 
 
-class StageRun:
+class StageContext:
     def __init__(self, name: str, cfg):
         self.name = name
         self.cfg = cfg
@@ -113,6 +125,31 @@ class StageRun:
             self._gateway = Gateway(self.cfg.llm, stage=self.name, cache_dir=shared_path(self.cfg.cache_dir),
                                     seed=self.cfg.seed)
         return self._gateway
+
+    def map(self, fn: Callable, items: Iterable, workers: int = 1, *, init: Callable | None = None,
+            initargs: tuple = ()):
+        """fn over items in input order, on `workers` processes (callforge.core.parallel.ordered_map).
+        fn and init must be module-level functions; a stage's config goes to workers through initargs."""
+        return ordered_map(fn, items, workers, init=init, initargs=initargs)
+
+    def path(self, path) -> Path:
+        """A path this stage declares in dvc.yaml (a dep, an out, or a file under a declared folder)."""
+        p = str(path)
+        declared = self.declared
+        if declared is not None and not any(p == d or p.startswith(d.rstrip("/") + "/") for d in declared):
+            raise RuntimeError(f"stage {self.name} uses {p}, which dvc.yaml does not declare for it")
+        return Path(p)
+
+    @property
+    def declared(self) -> list[str] | None:
+        """The stage's deps, outs and metrics in dvc.yaml (the truth); None outside a DVC project."""
+        if not hasattr(self, "_declared"):
+            from callforge.core.pipeline import load_pipeline
+            spec = next((s for s in load_pipeline() if s.name == self.name), None)
+            from omegaconf import OmegaConf
+            fill = lambda s: re.sub(r"\$\{([^}]+)\}", lambda m: str(OmegaConf.select(self.cfg, m.group(1))), s)
+            self._declared = None if spec is None else [fill(d) for d in (*spec.deps, *spec.written)]
+        return self._declared
 
     def provenance(self, prompt_version: str) -> dict:
         return {"provider": self.cfg.llm.provider, "model": self.cfg.llm.model,
@@ -178,7 +215,7 @@ def stage_run(name: str, params_path: str = "params.yaml"):
         raise SystemExit(2)
     from callforge.core.tracking import BackgroundTracker, Tracker, TrackingError
 
-    st = StageRun(name, cfg)
+    st = StageContext(name, cfg)
     # Shards do not log: `callforge shards` merges them and logs the whole stage once.
     if st.sharded or not cfg.tracking.enabled:
         tracker = Tracker(cfg, disabled=True)
@@ -203,3 +240,18 @@ def stage_run(name: str, params_path: str = "params.yaml"):
     except TrackingError as e:
         print(f"callforge {name}: outputs written, but not logged: {e}", file=sys.stderr)
         raise SystemExit(1)
+
+
+def main(name: str, run: Callable, params_path: str = "params.yaml") -> None:
+    """Run one DVC stage: `run(cfg, ctx) -> stats` inside the harness (see the module docstring)."""
+    try:
+        with stage_run(name, params_path) as ctx:
+            stats = run(ctx.cfg, ctx)
+            if stats:
+                ctx.stats.update(stats)
+    except CallforgeError as e:
+        print(f"callforge {name}: {e}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+StageRun = StageContext   # the name stages used before the typed stage contract
