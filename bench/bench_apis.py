@@ -59,13 +59,14 @@ def _split(size: int) -> dict:
     from callforge.core import records
     from callforge.taxonomy import context_tree as tx
     from callforge.apis import offline
-    from callforge.apis.pool import Pool, PoolSettings
+    from callforge.apis.pool import Pool
+    from callforge.core.config import defaults
     from callforge.core.io import write_jsonl
 
     leaves = tx.leaves(tx.load_offline())
     prov = {"provider": "offline", "model": offline.MODEL, "prompt_version": "procedural-apis-v1", "seed": 0,
             "stage": "apis"}
-    pool = Pool(PoolSettings(pool_size=size), 0, prov)
+    pool = Pool(defaults("apis", pool_size=size), 0, prov)
     t0 = time.perf_counter()
     pool.run(leaves, offline.make_writer(16))
     t1 = time.perf_counter()

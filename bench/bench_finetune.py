@@ -61,10 +61,10 @@ def run() -> dict:
         old = os.environ.get("CALLFORGE_CACHE")
         os.environ["CALLFORGE_CACHE"] = cold
         with Timer() as t:
-            base_model.load("packaged")
+            base_model.load("packaged", "auto", "auto")
         out["load_cold_s"] = round(t.wall, 1)
         with Timer() as t:
-            loaded = base_model.load("packaged")
+            loaded = base_model.load("packaged", "auto", "auto")
         out["load_cached_s"] = round(t.wall, 1)
         if old is None:
             del os.environ["CALLFORGE_CACHE"]
@@ -74,7 +74,9 @@ def run() -> dict:
 
     samples = bfcl_samples(SHARED_BFCL, per_category=30)
     examples, _ = build_examples(samples, loaded.tokenizer, "gemma", 512, 8, seed=0)
-    s = finetune.settings("cpu", max_steps=2, batch_size=4, micro_batch=1)
+    from callforge.core.config import compose, validate
+    s = validate(compose(["finetune=cpu", "finetune.max_steps=2", "finetune.batch_size=4",
+                          "finetune.micro_batch=1"])).finetune
     masked = finetune.token_losses
 
     def full_head(model, batch, pad, device):
@@ -87,11 +89,11 @@ def run() -> dict:
 
     train = {}
     for name, fn in (("masked_head", masked), ("full_head", full_head)):
-        fresh = base_model.load("packaged")
+        fresh = base_model.load("packaged", "auto", "auto")
         finetune.token_losses = fn
         try:
             with Timer() as t, tempfile.TemporaryDirectory() as d:
-                res = finetune.train(examples, fresh, s, d)
+                res = finetune.train(examples, fresh, s, 0, d)
         finally:
             finetune.token_losses = masked
         train[name] = {"tokens": res.metrics["tokens"], **_rate(res.metrics["tokens"], t)}

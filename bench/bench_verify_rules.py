@@ -106,7 +106,9 @@ def _stage(path: Path, work: Path) -> dict:
 def run(samples: int = SAMPLES, apis: int = APIS, input_path: str | None = None) -> dict:
     from callforge.verify.rules import RULES
     from callforge.verify.runner import parse_line
-    from callforge.verify.view import Context, RuleSettings, SampleView
+    from omegaconf import OmegaConf
+    from callforge.core.config import compose, validate
+    from callforge.verify.view import Context, SampleView
     from verify_mutants import catch_rates
 
     base, source = base_samples(input_path)
@@ -118,7 +120,7 @@ def run(samples: int = SAMPLES, apis: int = APIS, input_path: str | None = None)
         stage = _stage(path, Path(tmp) / "project")
 
     # Where the time goes: each check over the same 10,000 samples, tools already compiled.
-    ctx = Context(RuleSettings())
+    ctx = Context(OmegaConf.to_object(validate(compose([], root=REPO)).verify))
     views = [SampleView(o.sample, ctx) for o in outcomes]
     for v in views:
         v.tools

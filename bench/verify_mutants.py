@@ -139,17 +139,19 @@ MUTATIONS = [drop_tool_result, misname_tool_result, wrong_type, unknown_argument
 
 def catch_rates(samples: list[dict], per_kind: int = 500, seed: int = 0) -> dict:
     """{kind: {"planted", "caught", "rate"}} plus "clean": how many unmutated samples pass."""
+    from callforge.core.config import compose, validate
+    from callforge.core.parallel import ordered_map
     from callforge.verify.runner import verify
-    from callforge.verify.view import RuleSettings
 
+    vc = validate(compose(["verify.workers=1"])).verify
     out = {}
-    _, rejected, _ = verify([json.dumps(s) for s in samples[:per_kind]], RuleSettings(), {}, [], offline=True)
+    _, rejected, _ = verify([json.dumps(s) for s in samples[:per_kind]], vc, map_fn=ordered_map, offline=True)
     clean = min(per_kind, len(samples))
     out["clean_pass_rate"] = round((clean - len(rejected)) / clean, 4) if clean else None
     for fn in MUTATIONS:
         r = random.Random(f"{seed}:{fn.__name__}")
         broken = [b for b in (fn(copy.deepcopy(s), r) for s in samples[:per_kind]) if b is not None]
-        _, rejected, _ = verify([json.dumps(b) for b in broken], RuleSettings(), {}, [], offline=True)
+        _, rejected, _ = verify([json.dumps(b) for b in broken], vc, map_fn=ordered_map, offline=True)
         out[fn.__name__] = {"planted": len(broken), "caught": len(rejected),
                             "rate": round(len(rejected) / len(broken), 4) if broken else None}
     return out

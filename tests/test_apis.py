@@ -14,11 +14,14 @@ from callforge.core import records
 from callforge.taxonomy import context_tree as tx
 from callforge.apis import importers, offline, self_evolution as operators, stats
 from callforge.apis.dedup import NearDuplicateIndex, shingles
-from callforge.apis.pool import Pool, PoolSettings
+from callforge.apis.pool import Pool
 from callforge.apis.rules import CODES, Rules, check_api
+from callforge.core.config import defaults
 from callforge.core.seeds import rng_for
 from conftest import run_stage, write_params, stage_record
 from llm_server import llm_overrides
+
+RULES = Rules.of(defaults("apis"))
 
 NO_TRACKING = ["tracking.enabled=false"]
 PROV = {"provider": "offline", "model": "procedural-v1", "prompt_version": "t", "seed": 0, "stage": "apis"}
@@ -68,10 +71,10 @@ P = ("parameters", "properties")
     (_set(P + ("city", "enum"), ["Oslo", 3]), "api.enum_type_mismatch"),
 ])
 def test_each_rule_rejects_with_its_code(edit, code):
-    assert check_api(good_api()) == []
+    assert check_api(good_api(), RULES) == []
     api = good_api()
     edit(api)
-    got = [v.code for v in check_api(api)]
+    got = [v.code for v in check_api(api, RULES)]
     assert code in got, got
     assert code in CODES
 
@@ -81,17 +84,17 @@ def test_declared_any_counts_as_typed_and_nested_descriptions_are_optional():
     api["parameters"]["properties"]["data"] = {"description": "Anything."}          # BFCL "any", normalised
     declared = copy.deepcopy(api["parameters"])
     declared["properties"]["data"]["type"] = "any"
-    assert [v.code for v in check_api(api)] == ["api.property_untyped"]
-    assert check_api(api, declared_params=declared) == []
+    assert [v.code for v in check_api(api, RULES)] == ["api.property_untyped"]
+    assert check_api(api, RULES, declared_params=declared) == []
     api = good_api()
     api["parameters"]["properties"]["where"] = {"type": "object", "description": "Place.",
                                                 "properties": {"lat": {"type": "number"}}}
-    assert check_api(api) == []
-    assert [v.code for v in check_api(api, Rules(describe_nested=True))] == ["api.property_undescribed"]
+    assert check_api(api, RULES) == []
+    assert [v.code for v in check_api(api, Rules.of(defaults('apis', describe_nested=True)))] == ["api.property_undescribed"]
 
 
 def test_near_duplicates_found_by_name_and_description_not_by_accident():
-    idx = NearDuplicateIndex(threshold=0.8)
+    idx = NearDuplicateIndex(defaults('apis.dedup', threshold=0.8))
     base = ("searchFlights", "Find scheduled flights between two airports on a given day, with cabin class.")
     j, _, sh, sig = idx.find(*base)
     assert j is None
@@ -105,7 +108,7 @@ def test_near_duplicates_found_by_name_and_description_not_by_accident():
 
 def test_dedup_is_linear_in_practice():
     """Thousands of near-identical texts: candidate checks stay bounded (no n^2 blow-up)."""
-    idx = NearDuplicateIndex(threshold=0.99, max_candidates=8)
+    idx = NearDuplicateIndex(defaults('apis.dedup', threshold=0.99, max_candidates=8))
     kept = 0
     for i in range(3000):
         j, _, sh, sig = idx.find(f"tool_{i}", "Look up the current exchange rate between two currencies now " + str(i))
@@ -129,7 +132,7 @@ def test_each_operator_changes_the_api_and_keeps_it_valid(op):
         if operators.OPERATORS[op](api, rng, ctx):
             assert api != before
             changed += 1
-        assert check_api(api) == [], (op, check_api(api))
+        assert check_api(api, RULES) == [], (op, check_api(api, RULES))
     assert changed >= 30
 
 
@@ -145,7 +148,7 @@ def test_mutate_types_reaches_nested_arrays_and_objects():
 
 def _pool(size=300, seed=0, **kw):
     leaves = tx.leaves(tx.load_offline())
-    p = Pool(PoolSettings(pool_size=size, **kw), seed, PROV)
+    p = Pool(defaults('apis', pool_size=size, **kw), seed, PROV)
     p.run(leaves, offline.make_writer(16))
     return p
 
@@ -155,7 +158,7 @@ def test_pool_is_valid_unique_deterministic_and_evolves_from_its_buffer():
     assert len(p.apis) == 300 and p.generated == 300
     assert len({a["name"] for a in p.apis}) == 300
     for a in p.apis:
-        assert check_api(a) == [] and records.validate("tool", a) == []
+        assert check_api(a, RULES) == [] and records.validate("tool", a) == []
     metas = [a["meta"] for a in p.apis]
     for m in metas:   # the first round starts from an empty buffer; every later attempt draws an example
         assert (m["example"] is None) == (int(m["origin"].split("#")[1]) < 64)
@@ -176,7 +179,7 @@ def test_detailed_ratio_controls_adaptation():
 
 
 def test_pool_rejects_duplicate_names_with_a_pointer():
-    p = Pool(PoolSettings(pool_size=1), 0, PROV)
+    p = Pool(defaults('apis', pool_size=1), 0, PROV)
     from callforge.apis.pool import Written
     assert p.admit(Written(good_api()), "a")
     other = good_api()
@@ -190,7 +193,7 @@ def test_pool_rejects_duplicate_names_with_a_pointer():
 
 
 # -- imports ---------------------------------------------------------------------------------------
-IMPORT_RULES = Rules(require_typed_returns=False)
+IMPORT_RULES = Rules.of(defaults('apis'), require_typed_returns=False)
 
 
 def test_bfcl_simple_python_imports_400_valid_tools(shared_bfcl):
@@ -326,7 +329,7 @@ def test_default_stage_pool_shows_every_parameter_type_and_constraint(project):
     assert set(m["rejected_by_reason"]) <= set(CODES)
     apis = _read(project, "apis.jsonl")
     assert len(apis) == 2000 and len({a["name"] for a in apis}) == 2000
-    assert all(check_api(a) == [] for a in apis)
+    assert all(check_api(a, RULES) == [] for a in apis)
     assert all(a["provenance"]["provider"] == "offline" and a["provenance"]["model"] == "procedural-v1" for a in apis)
     rejected = _read(project, "apis_rejected.jsonl")
     assert len(rejected) == m["rejected_total"] and all(r["reasons"] and r["details"] for r in rejected)
@@ -403,7 +406,7 @@ def test_model_path_writes_parses_and_rejects_with_reasons(project, llm_server):
     apis, rejected = _read(project, "apis.jsonl"), _read(project, "apis_rejected.jsonl")
     assert len(apis) == 24 == m["apis_generated"]
     for a in apis:
-        assert check_api(a) == [] and a["source"] == "llm"
+        assert check_api(a, RULES) == [] and a["source"] == "llm"
         assert a["parameters"]["properties"]["budget"]["type"] == "number"          # BFCL float normalised
         assert a["parameters"]["properties"]["filters"]["type"] == "object"
         assert a["provenance"] == {"provider": "compatible", "model": "test-model", "prompt_version": "apis-v1",

@@ -23,6 +23,9 @@ from callforge.core.gateway import Gateway
 from callforge.core.jsonout import extract_json, parse_json
 from callforge.calling.tools import ToolError, normalise_tool
 from llm_server import llm_overrides
+from callforge.core.config import defaults
+
+RULES = Rules.of(defaults("apis"))
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -73,7 +76,7 @@ def test_import_rejects_each_bad_tool_with_its_reason_and_keeps_every_good_one(t
              json.dumps(good_tool("last_tool")).encode()]
     f = tmp_path / "tools.jsonl"
     f.write_bytes(b"\n".join(lines) + b"\n")
-    ok, rejected = import_file(f, "openai", Rules(require_typed_returns=False))
+    ok, rejected = import_file(f, "openai", Rules.of(defaults('apis'), require_typed_returns=False))
     assert [api["name"] for _, api, _ in ok] == ["first_tool", "last_tool"]
     assert len(ok) + len(rejected) == len(lines), "every input line ends accepted or rejected"
     got = [r["reasons"][0] for r in rejected]
@@ -96,7 +99,7 @@ def test_openapi_recursive_component_rejects_only_that_operation(tmp_path):
                                      "responses": {"200": {"description": "ok"}}}}}}
     f = tmp_path / "api.json"
     f.write_text(json.dumps(spec))
-    ok, rejected = import_file(f, "openapi", Rules(require_typed_returns=False))
+    ok, rejected = import_file(f, "openapi", Rules.of(defaults('apis'), require_typed_returns=False))
     assert [api["name"] for _, api, _ in ok] == ["weather"]
     assert [r["reasons"] for r in rejected] == [["tool.recursive_ref"]]
 
@@ -105,7 +108,7 @@ def test_unreadable_import_file_is_a_reason_not_a_crash(tmp_path):
     f = tmp_path / "spec.yaml"
     f.write_bytes(b"openapi: [unclosed\n\xff\xfe")
     with pytest.raises(ImportError_) as e:
-        import_file(f, "openapi", Rules())
+        import_file(f, "openapi", RULES)
     assert e.value.code.startswith("import.")
 
 
@@ -276,10 +279,8 @@ def test_fuzz_remote_scorer_parsers_only_raise_value_error(choice, text):
 
 
 @functools.lru_cache(maxsize=1)
-def _verify_settings():
-    from callforge.verify.runner import settings_from
-    settings, modes, _ = settings_from(validate(compose([])).verify)
-    return settings, modes
+def _verify_config():
+    return validate(compose(["verify.workers=1"])).verify
 
 
 def _sample_lines():
@@ -294,8 +295,8 @@ def _sample_lines():
 @given(_sample_lines())
 def test_fuzz_verify_stage_logic_accounts_for_every_line(lines):
     """The verify stage's reader + rule layer on hostile lines: nothing raises, nothing is lost."""
+    from callforge.core.parallel import ordered_map
     from callforge.verify.runner import verify
-    settings, modes = _verify_settings()
-    verified, rejected, _ = verify(lines, settings, modes, [], offline=True)
+    verified, rejected, _ = verify(lines, _verify_config(), map_fn=ordered_map, offline=True)
     assert len(verified) + len(rejected) == sum(1 for x in lines if x.strip(b" \t\r\n"))   # JSON whitespace only
     assert all(r["reasons"] for r in rejected)

@@ -12,17 +12,17 @@ import pytest
 
 from callforge.core import records
 from callforge.dialogs import checks
-from callforge.dialogs.offline_values import Unsatisfiable, gen_value
+from callforge.calling.offline.values import Unsatisfiable, gen_value
 from callforge.dialogs.pool import Pool
-from callforge.dialogs.regexgen import generate as regex_sample
+from callforge.calling.offline.pattern_strings import generate as regex_sample
 from callforge.dialogs.sampling import data_type
 from callforge.dialogs.skeleton import DATA_TYPES
-from dialogs_fixtures import TOOLS, generate_all, settings
+from dialogs_fixtures import TOOLS, dialogs_config, generate_all
 
 
 @pytest.fixture(scope="module")
 def run300():
-    recs, lines, drops, engine = generate_all(TOOLS, settings(samples=300))
+    recs, lines, drops, engine = generate_all(TOOLS, dialogs_config(samples=300))
     return recs, lines, drops, engine
 
 
@@ -42,15 +42,15 @@ def _user_text(rec) -> str:
 
 
 def test_mix_is_followed_by_every_prefix_and_shard():
-    s = settings(samples=20000)
-    want = {t: w / sum(dict(s.mix).values()) for t, w in s.mix}
+    s = dialogs_config(samples=20000)
+    want = {t: w / sum(s.mix.values()) for t, w in s.mix.items()}
     for span in (range(0, 2000), range(7000, 9000), range(0, 20000)):
-        got = Counter(data_type(s, i) for i in span)
+        got = Counter(data_type(s.mix, 0, i) for i in span)
         for t in DATA_TYPES:
             assert abs(got[t] / len(span) - want[t]) < 0.01, (span, t, got)
-    s2 = settings(samples=1000, mix={"single": 0.0, "parallel": 1.0, "dependent": 0.0, "non_tool": 3.0,
+    s2 = dialogs_config(samples=1000, mix={"single": 0.0, "parallel": 1.0, "dependent": 0.0, "non_tool": 3.0,
                                       "clarify": 0.0, "multi_turn": 0.0})
-    got = Counter(data_type(s2, i) for i in range(1000))
+    got = Counter(data_type(s2.mix, 0, i) for i in range(1000))
     assert set(got) == {"parallel", "non_tool"} and abs(got["non_tool"] / 1000 - 0.75) < 0.01
 
 
@@ -120,7 +120,7 @@ def test_thinking_trace_follows_the_four_questions(run300):
                 assert lines[0].startswith("Tool needed: yes") and lines[1].startswith("API: ")
                 assert any(x.split(": ", 1)[-1].startswith("Required") or x.startswith("Required") for x in lines)
                 assert "Optional" in m["thinking"]
-    s = settings(samples=40, thinking=False)
+    s = dialogs_config(samples=40, thinking=False)
     recs, *_ = generate_all(TOOLS, s)
     assert not any("thinking" in m for r in recs for m in r["messages"])
 
@@ -146,13 +146,13 @@ def test_tool_results_conform_and_repeat_the_arguments(run300):
 
 
 def test_output_is_byte_identical_for_any_workers_batches_and_shards():
-    s = settings(samples=240, batch=50)
+    s = dialogs_config(samples=240, batch=50)
     _, one, d1, _ = generate_all(TOOLS, s, workers=1)
-    _, two, d2, _ = generate_all(TOOLS, settings(samples=240, batch=77), workers=2)
+    _, two, d2, _ = generate_all(TOOLS, dialogs_config(samples=240, batch=77), workers=2)
     assert one == two and d1 == d2
     _, tail, _, _ = generate_all(TOOLS, s, workers=1, indices=range(120, 240))
     assert tail == [x for x in one if int(json.loads(x)["id"].split("-")[1]) >= 120]
-    _, other, _, _ = generate_all(TOOLS, settings(seed=1, samples=240, batch=50))
+    _, other, _, _ = generate_all(TOOLS, s, seed=1)
     assert other != one
 
 
@@ -175,17 +175,17 @@ def test_steering_moves_samples_into_the_bounds(run300):
 
 
 def test_configured_bounds_and_no_scorer():
-    s = settings(samples=60, steering__lower=2.2, steering__upper=2.4)
+    s = dialogs_config(samples=60, steering__lower=2.2, steering__upper=2.4)
     recs, _, _, engine = generate_all(TOOLS, s)
     assert engine.bounds.source == "config" and (engine.bounds.lower, engine.bounds.upper) == (2.2, 2.4)
-    s = settings(samples=30, steering__scorer="none")
+    s = dialogs_config(samples=30, steering__scorer="none")
     recs, *_ = generate_all(TOOLS, s)
     assert all(r["steering"] == {"rounds": 0, "score": None} for r in recs)
 
 
 def test_a_pool_that_cannot_chain_drops_dependent_samples_with_a_reason():
     flat = [t for t in TOOLS if t["domain"] == "Weather"] + [copy.deepcopy(TOOLS[6])]
-    recs, _, drops, engine = generate_all(flat, settings(samples=200))
+    recs, _, drops, engine = generate_all(flat, dialogs_config(samples=200))
     assert not Pool(flat).chains
     assert len(recs) + len(drops) == 200
     assert {d["reason"] for d in drops} == {"dialogs.no_chain_in_pool"}
@@ -311,15 +311,16 @@ def test_encoded_lines_are_exactly_the_project_encoding(run300):
 def test_out_of_scope_requests_are_never_served_by_an_offered_tool():
     from callforge.dialogs.builders import build
     from callforge.dialogs.render import candidates
+    from callforge.dialogs.sampling import max_extra
 
-    s = settings(samples=400, mix={"single": 0.0, "parallel": 0.0, "dependent": 0.0, "non_tool": 1.0,
+    s = dialogs_config(samples=400, mix={"single": 0.0, "parallel": 0.0, "dependent": 0.0, "non_tool": 1.0,
                                    "clarify": 0.0, "multi_turn": 0.0}, non_tool_kinds={"out_of_scope": 1.0})
     pool = Pool(TOOLS)
     seen = 0
     for i in range(60):
-        sk = build(pool, s, i)
+        sk = build(pool, s, 0, i)
         far = pool.apis[sk.turns[0].data["api"]]
-        for extra in range(-2, s.max_extra + 1):
+        for extra in range(-2, max_extra(s.steering) + 1):
             offered = [pool.apis[a] for a in candidates(sk, extra)]
             assert far.name not in {a.name for a in offered} and far.domain != sk.domain
             assert sk.domain in {a.domain for a in offered}
@@ -329,9 +330,9 @@ def test_out_of_scope_requests_are_never_served_by_an_offered_tool():
 
 @pytest.mark.parametrize("key, value", [("parallel_calls", [1, 3]), ("turns", [3, 2]), ("wording_weights", [1.0, 1.0]),
                                         ("non_tool_kinds", {"poetry": 1.0}), ("votes", 0)])
-def test_settings_refuse_values_the_generator_cannot_honour(key, value):
+def test_config_refuses_values_the_generator_cannot_honour(key, value):
     with pytest.raises(ValueError, match=f"dialogs.{key}"):
-        settings(**{key: value})
+        dialogs_config(**{key: value})
 
 
 def test_real_bfcl_tools_make_valid_dialogs(shared_bfcl):
@@ -349,10 +350,10 @@ def test_real_bfcl_tools_make_valid_dialogs(shared_bfcl):
                 names.add(t["name"])
                 tools.append(t)
     assert len(tools) > 300
-    recs, _, drops, _ = generate_all(tools, settings(samples=300))
+    recs, _, drops, _ = generate_all(tools, dialogs_config(samples=300))
     assert len(recs) + len(drops) == 300
     reasons = Counter(d["reason"] for d in drops)
-    assert reasons["dialogs.no_chain_in_pool"] == sum(data_type(settings(samples=300), i) == "dependent" for i in range(300))
+    assert reasons["dialogs.no_chain_in_pool"] == sum(data_type(dialogs_config().mix, 0, i) == "dependent" for i in range(300))
     assert sum(reasons.values()) - reasons["dialogs.no_chain_in_pool"] <= 6, reasons
     assert {r["data_type"] for r in recs} == set(DATA_TYPES) - {"dependent"}
     by_name = {t["name"]: t for t in tools}

@@ -19,7 +19,7 @@ from callforge.dialogs.pool import Pool
 from callforge.dialogs.prompts import PROMPT_VERSION
 from callforge.core.gateway import Gateway
 from conftest import run_stage, write_params, stage_record
-from dialogs_fixtures import TOOLS, settings
+from dialogs_fixtures import TOOLS, dialogs_config
 from llm_server import FaultPlan, llm_overrides
 
 REPO = Path(__file__).resolve().parents[1]
@@ -144,9 +144,9 @@ def model(llm_server):
 def _runner(llm_server, tmp_path, n=18, votes=3, mix=MIX, **over):
     cfg = validate(compose(llm_overrides(llm_server) + [f"cache_dir={tmp_path / 'cache'}"], root=REPO))
     gw = Gateway(cfg.llm, stage="dialogs", cache_dir=tmp_path / "cache", seed=0)
-    s = settings(samples=n, mix=mix, votes=votes, steering__scorer="none", **over)
+    s = dialogs_config(samples=n, mix=mix, votes=votes, steering__scorer="none", **over)
     prov = {"provider": "compatible", "model": "test-model", "prompt_version": PROMPT_VERSION, "seed": 0, "stage": "dialogs"}
-    return LLMDialogs(Pool(WEATHER), s, gw, prov), gw
+    return LLMDialogs(Pool(WEATHER), s, 0, gw, prov), gw
 
 
 def test_model_path_makes_valid_dialogs_of_each_type(llm_server, model, tmp_path):

@@ -10,6 +10,7 @@ import json
 
 from callforge.calling import bfcl
 from callforge.calling.calls import print_calls
+from callforge.core.config import compose, validate
 from callforge.evaluate.accuracy import delta, evaluate, judge, summarise
 from callforge.evaluate.intervals import mcnemar_exact, paired, wilson
 from callforge.evaluate.inference import ServerGenerator, parse_answer
@@ -44,7 +45,9 @@ def test_base_vs_finetuned_through_a_server(shared_bfcl, llm_server, tmp_path):
         return "I would need to think about that."
 
     llm_server.set_responder(responder)
-    gens = {name: ServerGenerator(llm_server.base_url, model, tmp_path / "cache", max_retries=1, timeout_s=10)
+    ev = validate(compose([f"evaluate.server.base_url={llm_server.base_url}", "evaluate.server.max_retries=1",
+                           "evaluate.server.timeout_s=10"])).evaluate
+    gens = {name: ServerGenerator(ev.server, model, max_tokens=ev.max_new_tokens, cache_dir=tmp_path / "cache", seed=0)
             for name, model in (("base", "plain"), ("finetuned", "tuned"))}
     report, records = evaluate(gens, entries)
     for g in gens.values():

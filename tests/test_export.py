@@ -17,7 +17,7 @@ from callforge.core import records
 from callforge.calling.calls import parse_calls
 from callforge.export import bfcl_eval, openai_ft
 from callforge.export.common import first_decision
-from callforge.split.subsets import TRAIN_SUBSETS
+from callforge.split import TRAIN_SUBSETS
 from conftest import run_stage
 from splitdata import read_jsonl, samples_by_id
 

@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from callforge.core.config import compose, validate
 from callforge.finetune.train_data import IGNORE, BadLine, build_examples, encode, read_openai_jsonl, sample_from_openai
 
 WEATHER = {"type": "function", "function": {
@@ -82,15 +83,16 @@ def test_lora_steps_lower_the_training_loss(tmp_path):
     path.write_text("".join(json.dumps(row(c, u)) + "\n" for c, u in
                             (("Paris", "celsius"), ("Lima", "fahrenheit"), ("Oslo", "kelvin"))))
     samples, _ = read_openai_jsonl(path)
-    loaded = base_model.load("packaged", device="cpu")
-    fmt = base_model.chat_format_for(loaded)
+    c = validate(compose(["finetune=cpu", "finetune.device=cpu", "finetune.max_steps=3", "finetune.batch_size=3",
+                          "finetune.max_seq_len=160", "finetune.lr=2e-3", "finetune.dropout=0.0"])).finetune
+    loaded = base_model.load(c.base_model, c.device, c.dtype)
+    fmt = base_model.chat_format_for(loaded, c.chat_format)
     assert fmt == "gemma"
-    examples, skipped = build_examples(samples, loaded.tokenizer, fmt, 160, None, seed=0)
+    examples, skipped = build_examples(samples, loaded.tokenizer, fmt, c.max_seq_len, None, seed=0)
     assert len(examples) == 3 and not skipped
-    s = finetune.settings("cpu", max_steps=3, batch_size=3, max_seq_len=160, lr=2e-3, dropout=0.0)
     end = finetune.chat_token_ids(loaded.tokenizer, fmt)
     assert loaded.tokenizer.convert_ids_to_tokens(end) == ["<end_of_turn>"]
-    res = finetune.train(examples, loaded, s, tmp_path / "adapter", token_ids=end)
+    res = finetune.train(examples, loaded, c, 0, tmp_path / "adapter", token_ids=end)
     model = res.model
     pad = loaded.tokenizer.pad_token_id
 
@@ -113,7 +115,7 @@ def test_lora_steps_lower_the_training_loss(tmp_path):
     # The base model's <end_of_turn> row is untrained: generation also stops on rows it cannot tell
     # apart from it (seen: a tuned model ending its calls with U+12312 instead), never on real text.
     from callforge.evaluate.inference import HFGenerator
-    gen = HFGenerator(model, loaded.tokenizer, fmt, max_new_tokens=4)
+    gen = HFGenerator(model, loaded.tokenizer, fmt, max_new_tokens=4, batch_size=1)
     tok = loaded.tokenizer
     end = tok.convert_tokens_to_ids("<end_of_turn>")
     glyph = tok("\U00012312", add_special_tokens=False)["input_ids"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import typing
 import re
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def _walk(cls, segments: list[str]) -> list:
             continue
         if dataclasses.is_dataclass(default):
             found += _walk(type(default), rest)
-        elif isinstance(default, dict):
+        elif isinstance(default, dict) or str(typing.get_type_hints(cls)[name]).startswith("typing.Dict"):
             found.append(default)                     # a free-form mapping (dialogs.mix.<type>): any sub-key
         elif not rest:
             found.append(default)

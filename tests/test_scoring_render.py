@@ -10,7 +10,7 @@ from callforge.complexity import HeuristicScorer, ScoringError
 from callforge.complexity.answers import calls_match, parse_answer
 from callforge.complexity.steering_bounds import derive_bounds, first_reference_calls
 from callforge.complexity.features import features, query_similarity, schema_depth
-from callforge.complexity.model_files import resolve_model
+from callforge.core.model_files import ModelFileError, resolve_model
 from callforge.complexity.render import FORMATS, detect_format, render
 
 
@@ -121,12 +121,12 @@ def test_bounds_use_losses_of_correctly_answered_samples():
 def test_model_file_sha256_is_checked(tmp_path):
     f = tmp_path / "m.gguf"
     f.write_bytes(b"not a model")
-    with pytest.raises(ScoringError) as e:
+    with pytest.raises(ModelFileError) as e:
         resolve_model(str(f), "0" * 64)
-    assert e.value.reason == "sha256_mismatch"
-    with pytest.raises(ScoringError) as e:
+    assert e.value.code == "sha256_mismatch"
+    with pytest.raises(ModelFileError) as e:
         resolve_model(str(tmp_path / "missing.gguf"), None)
-    assert e.value.reason == "model_missing"
+    assert e.value.code == "model_missing"
 
 
 def test_make_scorer_picks_backends_from_config(tmp_path):
@@ -148,12 +148,12 @@ def test_make_scorer_picks_backends_from_config(tmp_path):
     raw.backend = "nope"
     with pytest.raises(ScoringError) as e:
         make_scorer(raw)
-    assert e.value.reason == "bad_config"
+    assert e.value.code == "bad_config"
     # A named model file that is not there is an error, never a silent fallback (when the extra is installed).
     cfg = validate(compose([f"scorer.model_path={tmp_path / 'none.gguf'}"])).scorer
     if local_available():
         with pytest.raises(ScoringError) as e:
             make_scorer(cfg)
-        assert e.value.reason == "model_missing"
+        assert e.value.code == "model_missing"
     else:
         assert make_scorer(cfg).backend == "heuristic"

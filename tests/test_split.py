@@ -11,9 +11,14 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from callforge.core.parallel import ordered_map
 from callforge.split import clusters as C
 from callforge.split import decontam as D
-from callforge.split import subsets as S
+from callforge.split import DIFFICULTY, DIVERSITY, SUBSETS, TRAIN_SUBSETS
+from callforge.split.difficulty import difficulty
+from callforge.split.diversity import diversity
+from callforge.split.holdout import choose_eval_apis, holdout
+from callforge.split.samples import Rejects, SampleMeta, SplitError, _line_ranges, read_samples
 from conftest import run_stage, write_params
 from samplegen import make_dataset, single_call_sample
 from splitdata import EVAL_QUESTIONS, build, contaminated, read_jsonl, samples_by_id
@@ -22,38 +27,38 @@ pytest_plugins = ["split_fixture"]       # its session fixture `split_project`, 
 
 
 def manifests(project) -> dict[str, list[dict]]:
-    return {name: read_jsonl(project / "data" / "split" / f"{name}.jsonl") for name in S.SUBSETS}
+    return {name: read_jsonl(project / "data" / "split" / f"{name}.jsonl") for name in SUBSETS}
 
 
 def test_difficulty_subsets_rise_in_complexity(split_project):
     m = manifests(split_project)
-    means = [statistics.fmean(r["loss"] for r in m[k]) for k in S.DIFFICULTY]
+    means = [statistics.fmean(r["loss"] for r in m[k]) for k in DIFFICULTY]
     assert means[0] < means[1] < means[2]
-    sizes = {len(m[k]) for k in S.DIFFICULTY}
+    sizes = {len(m[k]) for k in DIFFICULTY}
     assert sizes == {min(600, len([r for r in m["full"] if r["loss"] is not None]) // 3)}
-    ids = [r["id"] for k in S.DIFFICULTY for r in m[k]]
+    ids = [r["id"] for k in DIFFICULTY for r in m[k]]
     assert len(ids) == len(set(ids))                       # disjoint levels
     easy_max = max(r["loss"] for r in m["easy"])
     hard_min = min(r["loss"] for r in m["hard"])
     assert easy_max <= hard_min
     stats = json.loads((split_project / "metrics" / "split.json").read_text())
     assert stats["contrast"]["difficulty"] is True
-    assert [stats["subsets"][k]["complexity"]["mean"] for k in S.DIFFICULTY] == pytest.approx(means, abs=1e-5)
+    assert [stats["subsets"][k]["complexity"]["mean"] for k in DIFFICULTY] == pytest.approx(means, abs=1e-5)
 
 
 def test_diversity_subsets_widen_in_clusters_at_equal_size(split_project):
     m = manifests(split_project)
-    sizes = [len(m[k]) for k in S.DIVERSITY]
+    sizes = [len(m[k]) for k in DIVERSITY]
     assert len(set(sizes)) == 1 and sizes[0] > 0
-    covered = [len({c for r in m[k] for c in r["clusters"]}) for k in S.DIVERSITY]
+    covered = [len({c for r in m[k] for c in r["clusters"]}) for k in DIVERSITY]
     assert covered[0] < covered[1] < covered[2]
     summary = json.loads((split_project / "data" / "split" / "summary.json").read_text())
     drawn = summary["drawn_clusters"]
     assert set(drawn["div_low"]) < set(drawn["div_medium"]) < set(drawn["div_high"])
-    for k in S.DIVERSITY:                                  # every sample stays inside its level's clusters
+    for k in DIVERSITY:                                  # every sample stays inside its level's clusters
         assert all(set(r["clusters"]) <= set(drawn[k]) for r in m[k])
     assert summary["contrast"]["diversity"] is True
-    assert [summary["subsets"][k]["clusters"] for k in S.DIVERSITY] == covered
+    assert [summary["subsets"][k]["clusters"] for k in DIVERSITY] == covered
 
 
 def test_held_out_apis_never_train(split_project):
@@ -62,7 +67,7 @@ def test_held_out_apis_never_train(split_project):
     assert held
     by_id = samples_by_id(split_project)
     m = manifests(split_project)
-    for name in S.TRAIN_SUBSETS:
+    for name in TRAIN_SUBSETS:
         for r in m[name]:
             s = by_id[r["id"]]
             assert held.isdisjoint(t["name"] for t in s["tools"]), (name, r["id"])
@@ -106,7 +111,7 @@ def test_decontamination_against_real_bfcl(project, shared_bfcl):
 def test_same_seed_same_bytes_other_seed_other_draw(split_project, tmp_path, mlflow_template):
     again = build(tmp_path / "again", mlflow_template, overrides=["tracking.enabled=false"],
                   extra_fn=lambda pool, by: contaminated(pool, by, EVAL_QUESTIONS["simple_1"]), stages=("split",))
-    for name in [*S.SUBSETS, "summary", "clusters", "decontam"]:
+    for name in [*SUBSETS, "summary", "clusters", "decontam"]:
         suffix = ".json" if name in ("summary", "clusters") else ".jsonl"
         a = (split_project / "data" / "split" / f"{name}{suffix}").read_bytes()
         assert a == (again / "data" / "split" / f"{name}{suffix}").read_bytes(), name
@@ -163,18 +168,18 @@ def test_embedding_clusters_give_the_same_contrast(tmp_path, mlflow_template):
 # ---------------------------------------------------------------- units
 
 def meta(i, loss=None, clusters=("a",), tools=("t",), used=("t",)):
-    return S.SampleMeta(i, i + 1, f"m{i:03d}", "single", tuple(tools), tuple(used), "", loss, tuple(clusters), ())
+    return SampleMeta(i, i + 1, f"m{i:03d}", "single", tuple(tools), tuple(used), "", loss, tuple(clusters), ())
 
 
 def test_difficulty_thirds_are_disjoint_and_ordered():
     rng = random.Random(1)
     pool = [meta(i, loss=rng.random()) for i in range(100)] + [meta(100 + i) for i in range(5)]  # 5 unscored
-    parts = S.difficulty(pool, None)
-    assert [len(parts[k]) for k in S.DIFFICULTY] == [33, 33, 33]
+    parts = difficulty(pool, None)
+    assert [len(parts[k]) for k in DIFFICULTY] == [33, 33, 33]
     assert max(m.loss for m in parts["easy"]) < min(m.loss for m in parts["medium"])
     assert max(m.loss for m in parts["medium"]) < min(m.loss for m in parts["hard"])
-    assert [len(v) for v in S.difficulty(pool, 10).values()] == [10, 10, 10]
-    assert [len(v) for v in S.difficulty(pool, 1000).values()] == [33, 33, 33]   # clipped to a third
+    assert [len(v) for v in difficulty(pool, 10).values()] == [10, 10, 10]
+    assert [len(v) for v in difficulty(pool, 1000).values()] == [33, 33, 33]   # clipped to a third
     assert all(a.index < b.index for v in parts.values() for a, b in zip(v, v[1:]))  # input order kept
 
 
@@ -182,25 +187,25 @@ def test_diversity_levels_are_nested_and_round_robin():
     names = [f"c{j}" for j in range(10)]
     pool = [meta(i, clusters=(names[i % 10],), tools=(f"t{i % 10}",), used=(f"t{i % 10}",)) for i in range(200)]
     cmap = {f"t{j}": names[j] for j in range(10)}
-    out, chosen = S.diversity(pool, cmap, (0.2, 0.5, 1.0), None, seed=3)
-    assert [len(chosen[k]) for k in S.DIVERSITY] == [2, 5, 10]
-    assert [len(out[k]) for k in S.DIVERSITY] == [40, 40, 40]
-    per_cluster = [sorted(Counter(m.clusters[0] for m in out[k]).values()) for k in S.DIVERSITY]
+    out, chosen = diversity(pool, cmap, (0.2, 0.5, 1.0), None, seed=3)
+    assert [len(chosen[k]) for k in DIVERSITY] == [2, 5, 10]
+    assert [len(out[k]) for k in DIVERSITY] == [40, 40, 40]
+    per_cluster = [sorted(Counter(m.clusters[0] for m in out[k]).values()) for k in DIVERSITY]
     assert per_cluster == [[20, 20], [8] * 5, [4] * 10]
 
 
 def test_choose_eval_apis_is_seeded_and_whole_units():
     tools = {f"t{j}": {"name": f"t{j}", "domain": f"D{j % 4}", "path": [f"D{j % 4}", "S", "x"]} for j in range(40)}
     pool = [meta(i, tools=(f"t{i % 40}",), used=(f"t{i % 40}",)) for i in range(80)]
-    a = S.choose_eval_apis(pool, tools, "api", 0.1, 1, seed=0)
-    assert len(a) == 4 and a == S.choose_eval_apis(pool, tools, "api", 0.1, 1, seed=0)
-    assert a != S.choose_eval_apis(pool, tools, "api", 0.1, 1, seed=1)
-    d = S.choose_eval_apis(pool, tools, "domain", 0.25, 1, seed=0)
+    a = choose_eval_apis(pool, tools, "api", 0.1, 1, seed=0)
+    assert len(a) == 4 and a == choose_eval_apis(pool, tools, "api", 0.1, 1, seed=0)
+    assert a != choose_eval_apis(pool, tools, "api", 0.1, 1, seed=1)
+    d = choose_eval_apis(pool, tools, "domain", 0.25, 1, seed=0)
     assert len({tools[t]["domain"] for t in d}) == 1 and len(d) == 10
-    train, ev, spill = S.holdout(pool, d)
+    train, ev, spill = holdout(pool, d)
     assert len(ev) == 20 and not spill and len(train) == 60
-    with pytest.raises(S.SplitError) as e:
-        S.choose_eval_apis(pool, tools, "planet", 0.1, 1, seed=0)
+    with pytest.raises(SplitError) as e:
+        choose_eval_apis(pool, tools, "planet", 0.1, 1, seed=0)
     assert e.value.code == "split.bad_holdout_unit"
 
 
@@ -222,11 +227,11 @@ def test_kmeans_separates_distinct_vocabularies():
         for j in range(15):
             w = rng.sample(vocab, 3)
             tools[f"api_{t}_{j}"] = {"name": f"api_{t}_{j}", "description": " ".join(w), "parameters": {}}
-    key, top = C.embed_clusters(tools, 3, seed=0)
+    key, top = C.embed_clusters(tools, 3, seed=0, iters=30, vocab_size=2048)
     for t in range(3):
         assert len({key[f"api_{t}_{j}"] for j in range(15)}) == 1
     assert len(set(key.values())) == 3
-    assert key == C.embed_clusters(tools, 3, seed=0)[0]
+    assert key == C.embed_clusters(tools, 3, seed=0, iters=30, vocab_size=2048)[0]
     x, vocab = C.tfidf([{"a", "b"}, {"a"}, set()], 10)
     assert np.allclose(np.linalg.norm(x, axis=1), [1, 1, 0]) and vocab == ["a", "b"]
 
@@ -256,7 +261,7 @@ def test_parallel_read_equals_sequential_read(tmp_path):
     lines.append(lines[n // 3])                                                    # repeats across ranges
     path.write_text("\n".join(lines) + "\n")
     assert path.stat().st_size > (1 << 20)          # big enough to be cut
-    ranges = S._line_ranges(path, 3)
+    ranges = _line_ranges(path, 3)
     assert len(ranges) == 3 and ranges[0][0] == 0 and ranges[-1][1] == path.stat().st_size
     data = path.read_bytes()
     assert all(data[a - 1:a] == b"\n" for a, _ in ranges[1:])
@@ -264,8 +269,8 @@ def test_parallel_read_equals_sequential_read(tmp_path):
     skip = json.loads(lines[0])["tools"][0]["name"]
 
     def read(workers):
-        rejects = S.Rejects()
-        metas, tools = S.read_samples(path, rejects, skip_tools={skip}, workers=workers)
+        rejects = Rejects()
+        metas, tools = read_samples(path, rejects, skip_tools={skip}, workers=workers, map_fn=ordered_map)
         return [(m.index, m.line, m.id, m.tools, m.used, m.request) for m in metas], rejects.rows, tools
     one, three = read(1), read(3)
     assert one == three

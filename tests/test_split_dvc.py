@@ -11,7 +11,7 @@ import sys
 import pytest
 import yaml
 
-from callforge.split.subsets import TRAIN_SUBSETS
+from callforge.split import TRAIN_SUBSETS
 from conftest import REPO, write_params
 from samplegen import make_dataset
 

@@ -6,11 +6,16 @@ import json
 import re
 
 from callforge.taxonomy import context_tree as tx
-from callforge.apis import offline, vocab
+from callforge.apis import offline
+from callforge.calling.offline import schemas as vocab
 from callforge.apis.rules import check_api
 from callforge.core.seeds import rng_for
 from conftest import run_stage, write_params, stage_record
 from llm_server import llm_overrides
+from callforge.core.config import defaults
+from callforge.apis.rules import Rules
+
+RULES = Rules.of(defaults("apis"))
 
 NO_TRACKING = ["tracking.enabled=false"]
 
@@ -35,7 +40,7 @@ def test_every_leaf_yields_an_api_that_passes_the_rules():
     leaves = tx.leaves(root)
     for i, leaf in enumerate(leaves):
         api, meta = offline.write_api([leaf], "simple", [], None, [], rng_for(0, "t", i))
-        assert check_api(api) == [], (leaf.path, check_api(api))
+        assert check_api(api, RULES) == [], (leaf.path, check_api(api, RULES))
         assert api["path"] == list(leaf.path) and api["domain"] == leaf.domain
 
 

@@ -7,11 +7,11 @@ import json
 
 from callforge.core.config import compose, validate
 from callforge.core.gateway import Gateway
+from callforge.core.parallel import ordered_map
 from callforge.verify.judges import JUDGES
 from callforge.verify.runner import verify
-from callforge.verify.view import RuleSettings
 from llm_server import Fault, llm_overrides
-from verify_samples import good, non_tool, parallel
+from verify_samples import good, non_tool, parallel, verify_config
 
 ALL = list(JUDGES)
 
@@ -33,7 +33,9 @@ def lines(*samples) -> list[str]:
 def run(server, tmp_path, samples, names=ALL, **extra):
     gw = gateway(server, tmp_path, **extra)
     try:
-        return verify(lines(*samples), RuleSettings(), {}, names, gateway=gw, temperature=0.0, max_tokens=256)
+        vc = verify_config("judges.temperature=0.0", "judges.max_tokens=256",
+                           *(f"judges.{n}={n in names}" for n in JUDGES))
+        return verify(lines(*samples), vc, map_fn=ordered_map, gateway=gw)
     finally:
         gw.close()
 
@@ -108,7 +110,8 @@ def test_rule_failures_are_not_sent_to_the_judges(llm_server, tmp_path):
 
 
 def test_offline_reports_not_run_and_never_a_pass():
-    verified, rejected, stats = verify(lines(good("g"), non_tool("n")), RuleSettings(), {}, ALL, offline=True)
+    verified, rejected, stats = verify(lines(good("g"), non_tool("n")), verify_config(), map_fn=ordered_map,
+                                       offline=True)
     assert len(verified) == 2            # the rule layer passed them; the model layer did not
     model = stats["layers"]["model"]
     assert model["status"] == "not run" and "passed" not in model and "pass_rate" not in model

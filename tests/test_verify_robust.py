@@ -7,9 +7,9 @@ import json
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from callforge.core.parallel import ordered_map
 from callforge.verify.runner import verify
-from callforge.verify.view import RuleSettings
-from verify_samples import good, parallel
+from verify_samples import good, parallel, verify_config
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
@@ -50,7 +50,7 @@ def broken_samples(draw):
 @given(st.lists(broken_samples(), min_size=1, max_size=4))
 def test_broken_samples_are_rejected_with_reasons_never_crash(samples):
     lines = [json.dumps(s) for s in samples]
-    verified, rejected, stats = verify(lines, RuleSettings(), {}, [], offline=True)
+    verified, rejected, stats = verify(lines, verify_config(), map_fn=ordered_map, offline=True)
     assert len(verified) + len(rejected) == len(lines) == stats["samples"]
     for r in rejected:
         assert r["reasons"] and all(not c.startswith("rule.error") for c in r["reasons"]), r["details"]
@@ -60,6 +60,6 @@ def test_broken_samples_are_rejected_with_reasons_never_crash(samples):
 @given(st.binary(max_size=200))
 def test_arbitrary_bytes_lines(raw):
     lines = [line for line in raw.split(b"\n")]
-    verified, rejected, stats = verify(lines, RuleSettings(), {}, [], offline=True)
+    verified, rejected, stats = verify(lines, verify_config(), map_fn=ordered_map, offline=True)
     assert len(verified) + len(rejected) == stats["samples"]
     assert all(r["reasons"][0].startswith(("input.", "dialog.bad_record")) for r in rejected)

@@ -5,15 +5,17 @@ import json
 
 import pytest
 
-from callforge.verify.rules import CODES, RULES
+from callforge.core.parallel import ordered_map
+from callforge.core.reasons import VERIFY as CODES
+from callforge.verify.rules import RULES
 from callforge.verify.runner import verify
-from callforge.verify.view import RuleSettings
-from verify_samples import good, non_tool, parallel
+from verify_samples import good, non_tool, parallel, verify_config
 
 
-def run(samples, modes=None, **settings):
+def run(samples, **settings):
     lines = [json.dumps(s, ensure_ascii=False) for s in samples]
-    return verify(lines, RuleSettings(**settings), modes or {}, [], offline=True)
+    vc = verify_config(*(f"{k}={v}" for k, v in settings.items()))
+    return verify(lines, vc, map_fn=ordered_map, offline=True)
 
 
 def codes(sample, **settings) -> list[str]:
@@ -208,8 +210,26 @@ def test_settings_bound_response_length():
 
 
 def test_every_code_the_verifier_emits_is_documented():
-    from callforge.verify.judges import CODES as JUDGE_CODES, JUDGES
-    from callforge.verify.runner import INPUT_CODES
+    from callforge.core.reasons import INPUT as INPUT_CODES, JUDGE as JUDGE_CODES
+    from callforge.verify.judges import JUDGES
     assert {j.code for j in JUDGES.values()} <= set(JUDGE_CODES)
     assert all(code in CODES or code.split(".")[0] + ".*" in CODES for _, code in CASES.values())
     assert {"input.bad_json", "input.duplicate_id"} <= set(INPUT_CODES)
+
+
+def test_a_bad_check_mode_given_directly_stops_before_any_line_is_read():
+    """The schema refuses a bad mode as the config composes; a section built around it is refused too."""
+    from omegaconf import OmegaConf
+    from callforge.verify.runner import VerifyConfigError
+
+    vc = OmegaConf.merge(verify_config(), {})
+    OmegaConf.set_readonly(vc, False)
+    vc.checks.grounding = "maybe"
+
+    def unread():
+        raise AssertionError("a line was read")
+        yield
+
+    with pytest.raises(VerifyConfigError, match=r"^verify\.checks: mode must be one of \('reject', 'report', 'off'\), "
+                                                r"got \{'grounding': 'maybe'\}$"):
+        verify(unread(), vc, map_fn=ordered_map, offline=True)

@@ -1,11 +1,24 @@
 """Hand-built dialog samples for the verify tests (and the verify bench when no other data is at hand).
 
 `good()` is a complete, correct single-call dialog; tests copy it and break one thing at a time.
+`verify_config(...)` is the `verify` config section the stage gets, with overrides.
 """
 from __future__ import annotations
 
 import copy
+import functools
 import json
+from pathlib import Path
+
+from callforge.core.config import compose, validate
+
+
+@functools.lru_cache(maxsize=None)
+def verify_config(*overrides: str):
+    """The typed `verify` section of conf/ with Hydra overrides relative to it, e.g. "checks.labels=off".
+    The rule layer runs in this process (workers=1) unless an override says otherwise."""
+    root = Path(__file__).resolve().parents[1]
+    return validate(compose([f"verify.{o}" for o in ("workers=1", *overrides)], root=root)).verify
 
 WEATHER = {
     "name": "get_weather",

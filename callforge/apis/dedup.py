@@ -36,17 +36,17 @@ def jaccard(a: set, b: set) -> float:
 
 
 class NearDuplicateIndex:
-    def __init__(self, threshold: float = 0.9, num_perm: int = 64, bands: int = 16, shingle: int = 2,
-                 max_candidates: int = 64, seed: int = 0):
-        if num_perm % bands:
+    def __init__(self, cfg, seed: int = 0):
+        """cfg: the `apis.dedup` config section (threshold, num_perm, bands, shingle, max_candidates)."""
+        if cfg.num_perm % cfg.bands:
             raise ValueError("apis.dedup.num_perm must be a multiple of apis.dedup.bands")
-        self.threshold, self.bands, self.rows, self.n = threshold, bands, num_perm // bands, shingle
-        self.max_candidates = max_candidates
+        self.threshold, self.bands, self.rows, self.n = cfg.threshold, cfg.bands, cfg.num_perm // cfg.bands, cfg.shingle
+        self.max_candidates = cfg.max_candidates
         rng = np.random.default_rng(seed)
         # multiply-shift hashing: h(x) = (a*x + b) mod 2^64 with odd a; the top 32 bits are kept
-        self.a = (rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1))
-        self.b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
-        self.buckets: list[dict[bytes, list[int]]] = [{} for _ in range(bands)]
+        self.a = (rng.integers(1, 2**63, size=cfg.num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1))
+        self.b = rng.integers(0, 2**63, size=cfg.num_perm, dtype=np.uint64)
+        self.buckets: list[dict[bytes, list[int]]] = [{} for _ in range(cfg.bands)]
         self.sets: list[set[str]] = []
         self.keys: list[str] = []
 

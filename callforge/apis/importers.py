@@ -15,15 +15,14 @@ import yaml
 
 from callforge.apis.rules import Rules, Violation, check_api, codes
 from callforge.calling.tools import ToolError, normalise_tool
+from callforge.core.errors import CallforgeError
 
 FORMATS = ("openai", "bfcl", "openapi")
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 
-class ImportError_(ValueError):
-    def __init__(self, code: str, message: str):
-        super().__init__(f"{code}: {message}")
-        self.code = code
+class ImportError_(CallforgeError):
+    """A file that cannot be imported at all (import.missing_file, import.bad_shape, ...)."""
 
 
 # -- readers ---------------------------------------------------------------------------------------

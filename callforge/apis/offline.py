@@ -8,7 +8,9 @@ from __future__ import annotations
 import random
 import re
 
-from callforge.apis import self_evolution as operators, vocab
+from callforge.apis import self_evolution as operators
+from callforge.calling.offline import schemas
+from callforge.calling.offline.names import humanize
 from callforge.taxonomy.context_tree import Leaf
 
 MODEL = "procedural-v1"
@@ -122,7 +124,7 @@ def _describe(leaves: list[Leaf], optional: list[str], qualifier: str | None, rn
         also = "; ".join(l.description[:1].lower() + l.description[1:] for l in leaves[1:])
         parts.append(f"It also covers: {also}.")
     if optional:
-        shown = [vocab.humanize(p).lower() for p in optional[:4]]
+        shown = [humanize(p).lower() for p in optional[:4]]
         phrase = ", ".join(shown[:-1]) + (" and " if len(shown) > 1 else "") + shown[-1]
         parts.append(rng.choice([f"Optional inputs: {phrase}.", f"Results can be tuned by {phrase}.",
                                  f"Also accepts {phrase}."]))
@@ -134,7 +136,7 @@ def _describe(leaves: list[Leaf], optional: list[str], qualifier: str | None, rn
 def _field_schema(param: str) -> tuple[str, dict] | None:
     """A result field that mirrors a scalar input (max_price -> price)."""
     field = re.sub(r"^(min|max|target)_", "", param)
-    s = vocab.schema_for(field)
+    s = schemas.schema_for(field)
     if s["type"] in ("array", "object"):
         return None
     return field, s
@@ -208,7 +210,7 @@ def write_api(leaves: list[Leaf], scope: str, siblings: list[Leaf], example: dic
     for other in leaves[1:]:
         optional += list(other.required) + [p for p in other.optional if rng.random() < 0.3]
     if example is not None and rng.random() < 0.5:
-        shared = [p for p in sorted(example.get("parameters", {}).get("properties", {})) if p in vocab.GENERIC_PARAMS]
+        shared = [p for p in sorted(example.get("parameters", {}).get("properties", {})) if p in schemas.GENERIC_PARAMS]
         if shared:
             optional.append(rng.choice(shared))
             inherited.append("shared_parameter")
@@ -217,7 +219,7 @@ def write_api(leaves: list[Leaf], scope: str, siblings: list[Leaf], example: dic
 
     name, qualifier = _name(leaves, scope, style, rng)
     api = {"name": name, "description": _describe(leaves, optional, qualifier, rng),
-           "parameters": {"type": "object", "properties": {p: vocab.schema_for(p) for p in names},
+           "parameters": {"type": "object", "properties": {p: schemas.schema_for(p) for p in names},
                           "required": [p for p in required if p in names]},
            "returns": returns_for(primary, names, rng),
            "domain": primary.domain, "path": list(primary.path), "source": "offline"}

@@ -17,6 +17,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from omegaconf import OmegaConf
+
 from callforge.apis import self_evolution as ops_mod
 from callforge.apis.dedup import NearDuplicateIndex
 from callforge.apis.rules import Rules, Violation, check_api, codes
@@ -47,34 +49,25 @@ class Written:
     raw: object = None                                         # kept for rejected records
 
 
-@dataclass
-class PoolSettings:
-    pool_size: int = 2000
-    detailed_ratio: float = 0.4
-    max_nodes: int = 4
-    buffer_size: int = 256
-    batch_size: int = 64
-    max_attempts_factor: float = 3.0
-    max_params: int = 16
-    operator_p: dict = field(default_factory=lambda: {n: 0.4 for n in ops_mod.NAMES})
-    rules: Rules = field(default_factory=Rules)
-    dedup: dict | None = field(default_factory=dict)   # NearDuplicateIndex kwargs; None turns dedup off
-
-
 class Pool:
-    def __init__(self, settings: PoolSettings, seed: int, provenance: dict):
-        self.s, self.seed, self.provenance = settings, seed, provenance
+    def __init__(self, cfg, seed: int, provenance: dict):
+        """cfg: the `apis` config section (cfg.apis, or a config_schema.ApisConfig)."""
+        # plain attributes: the section is read on every attempt, and an OmegaConf lookup costs ~20 µs
+        self.cfg = OmegaConf.to_object(cfg) if OmegaConf.is_config(cfg) else cfg
+        self.seed, self.provenance = seed, provenance
+        self.rules = Rules.of(self.cfg)
+        self.operator_p = {name: float(p) for name, p in vars(self.cfg.operators).items()}
         self.apis: list[dict] = []
         self.rejected: list[dict] = []
         self.names: dict[str, int] = {}
         self.buffer: list[dict] = []
-        self.index = NearDuplicateIndex(seed=seed, **settings.dedup) if settings.dedup is not None else None
+        self.index = NearDuplicateIndex(self.cfg.dedup, seed=seed) if self.cfg.dedup.enabled else None
         self.generated = 0
         self.attempts = 0
 
     # -- admission ---------------------------------------------------------------------------------
     def admit(self, w: Written, origin: str, rules: Rules | None = None, provenance: dict | None = None) -> bool:
-        rules = rules or self.s.rules
+        rules = rules or self.rules
         api = w.api
         viol = list(w.violations)
         if api is not None and not viol:
@@ -110,10 +103,10 @@ class Pool:
     def feed_buffer(self, record: dict, i: int) -> None:
         """New APIs feed the buffer; once full, a seeded draw picks the slot a newcomer replaces."""
         example = {k: record[k] for k in ("name", "description", "parameters", "returns")}
-        if len(self.buffer) < self.s.buffer_size:
+        if len(self.buffer) < self.cfg.buffer_size:
             self.buffer.append(example)
         else:
-            self.buffer[rng_for(self.seed, "buffer", i).randrange(self.s.buffer_size)] = example
+            self.buffer[rng_for(self.seed, "buffer", i).randrange(self.cfg.buffer_size)] = example
 
     # -- evolution -----------------------------------------------------------------------------------
     def run(self, leaves: list[Leaf], write_batch, progress=None) -> None:
@@ -122,9 +115,9 @@ class Pool:
         if not leaves:
             raise ValueError("the context tree has no functionality leaves")
         groups = _groups(leaves)
-        budget = int(self.s.pool_size * self.s.max_attempts_factor) + self.s.batch_size
-        while self.generated < self.s.pool_size and self.attempts < budget:
-            n = min(self.s.batch_size, self.s.pool_size - self.generated, budget - self.attempts)
+        budget = int(self.cfg.pool_size * self.cfg.max_attempts_factor) + self.cfg.batch_size
+        while self.generated < self.cfg.pool_size and self.attempts < budget:
+            n = min(self.cfg.batch_size, self.cfg.pool_size - self.generated, budget - self.attempts)
             jobs = [self._job(self.attempts + k, leaves, groups) for k in range(n)]
             results = write_batch(jobs)
             for job, w in zip(jobs, results):
@@ -140,18 +133,18 @@ class Pool:
         primary = leaves[rng.randrange(len(leaves))]
         siblings = [l for l in groups["parent"][primary.path[:-1]] if l.name != primary.name]
         cousins = [l for l in groups["domain"][primary.domain] if l.path[:-1] != primary.path[:-1]]
-        scope = "detailed" if rng.random() < self.s.detailed_ratio else "simple"
+        scope = "detailed" if rng.random() < self.cfg.detailed_ratio else "simple"
         chosen = [primary]
         if scope == "detailed":
-            k = rng.randint(2, max(2, self.s.max_nodes))
+            k = rng.randint(2, max(2, self.cfg.max_nodes))
             pool = siblings if len(siblings) >= k - 1 else siblings + cousins
             chosen += rng.sample(pool, min(k - 1, len(pool)))
             if len(chosen) == 1:
                 scope = "simple"
         example = self.buffer[rng.randrange(len(self.buffer))] if self.buffer else None
-        ops = [n for n in ops_mod.NAMES if rng.random() < self.s.operator_p.get(n, 0.0)]
-        if not ops and any(self.s.operator_p.get(n, 0.0) > 0 for n in ops_mod.NAMES):
-            ops = [rng.choice([n for n in ops_mod.NAMES if self.s.operator_p.get(n, 0.0) > 0])]
+        ops = [n for n in ops_mod.NAMES if rng.random() < self.operator_p.get(n, 0.0)]
+        if not ops and any(self.operator_p.get(n, 0.0) > 0 for n in ops_mod.NAMES):
+            ops = [rng.choice([n for n in ops_mod.NAMES if self.operator_p.get(n, 0.0) > 0])]
         return Job(i, chosen, scope, siblings or cousins, example, ops, rng)
 
 

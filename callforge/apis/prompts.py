@@ -1,24 +1,13 @@
-"""Prompts and expected answer shapes for the model-driven taxonomy and API writer (own wording).
+"""Prompts and the expected answer shape for the model-driven API writer (own wording).
 
-Every prompt asks for one JSON object; the gateway validates it against the *_SCHEMA here and asks
-for a repair when it does not match. PROMPT_VERSION goes into each record's provenance.
+The prompt asks for one JSON object; the gateway validates it against API_SCHEMA and asks for a
+repair when it does not match. API_PROMPT_VERSION goes into each record's provenance.
 """
 from __future__ import annotations
 
 import json
 
-TAXONOMY_PROMPT_VERSION = "taxonomy-v1"
 API_PROMPT_VERSION = "apis-v1"
-
-_NODE = {"type": "object", "required": ["name", "description"],
-         "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 120},
-                        "description": {"type": "string"}}}
-
-CHILDREN_SCHEMA = {"type": "object", "required": ["children"],
-                   "properties": {"children": {"type": "array", "minItems": 1, "items": _NODE}}}
-
-DOC_SCHEMA = {"type": "object", "required": ["domain", "functionalities"],
-              "properties": {"domain": _NODE, "functionalities": {"type": "array", "minItems": 1, "items": _NODE}}}
 
 # What an API writer must send back. Types inside parameters are checked later by the API rules
 # (so BFCL spellings like "dict" survive to be normalised, and a bad schema is rejected with a reason).
@@ -29,34 +18,6 @@ API_SCHEMA = {"type": "object", "required": ["name", "description", "parameters"
                                             "properties": {"properties": {"type": "object"},
                                                            "required": {"type": "array", "items": {"type": "string"}}}},
                              "returns": {"type": "object"}}}
-
-_SYSTEM_TREE = ("You organise the space of software APIs into a tree of domains and functionalities. "
-                "Answer with a single JSON object and nothing else.")
-
-
-def expand_node(path: tuple[str, ...], description: str, breadth: int, level: int, depth: int) -> list[dict]:
-    last = level + 1 == depth
-    kind = ("concrete functionalities an API could offer (one action each, e.g. 'look up a parcel by tracking number')"
-            if last else "narrower sub-areas")
-    where = " > ".join(path)
-    return [{"role": "system", "content": _SYSTEM_TREE},
-            {"role": "user", "content":
-                f"Area: {where}\nAbout it: {description or '(no description)'}\n\n"
-                f"List up to {breadth} {kind} inside this area. They must not overlap each other and must "
-                f"belong to the area. Give each a short name (2-6 words) and a one-sentence description.\n"
-                'Reply as {"children": [{"name": "...", "description": "..."}]}.'}]
-
-
-def speciate_doc(text: str, breadth: int, limit: int = 6000) -> list[dict]:
-    return [{"role": "system", "content": _SYSTEM_TREE},
-            {"role": "user", "content":
-                "Read the document below (a manual, API reference or product description). Name the one "
-                f"application domain it belongs to, and up to {breadth} distinct functionalities it describes "
-                "that an API could expose.\n"
-                'Reply as {"domain": {"name": "...", "description": "..."}, '
-                '"functionalities": [{"name": "...", "description": "..."}]}.\n\n'
-                f"--- document ---\n{text[:limit]}\n--- end ---"}]
-
 
 OPERATOR_TEXT = {
     "add_functionality": "Widen it: cover one more closely related capability, with the parameters it needs.",

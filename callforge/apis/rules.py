@@ -2,8 +2,9 @@
 the pool (written offline, written by a model, or imported).
 
 `check_api(api)` returns a list of Violation(code, detail); empty means the API passes. Codes are
-stable (see CODES) and go into data/apis_rejected.jsonl and the stage's stats. Pool-level rules
-(unique names, near-duplicates) live in callforge.apis.pool; their codes are listed here too.
+stable (CODES: the `api.` table of callforge.core.reasons) and go into data/apis_rejected.jsonl and the
+stage's stats. Pool-level rules (unique names, near-duplicates) live in callforge.apis.pool; their codes
+are in that table too.
 """
 from __future__ import annotations
 
@@ -13,29 +14,10 @@ from functools import lru_cache
 
 import jsonschema_rs
 
-CODES = {
-    "api.not_object": "the API is not a JSON object",
-    "api.missing_name": "no name, or an empty one",
-    "api.bad_name": "the name is not well formed (see apis.rules.name_pattern)",
-    "api.missing_description": "no description, or an empty one",
-    "api.missing_parameters": "no parameters schema",
-    "api.params_not_object": "parameters is not an object schema with a properties map",
-    "api.schema_invalid": "parameters is not a valid JSON Schema (2020-12 metaschema)",
-    "api.missing_returns": "no return schema",
-    "api.returns_invalid": "returns is not a valid JSON Schema (2020-12 metaschema)",
-    "api.returns_untyped": "the return schema states no type",
-    "api.required_not_subset": "a required name is not among the properties",
-    "api.property_untyped": "a property declares no type",
-    "api.property_undescribed": "a property has no description",
-    "api.bad_param_name": "a parameter name is empty, too long or contains whitespace",
-    "api.bad_pattern": "a pattern is not a valid regular expression",
-    "api.bad_bounds": "a lower bound exceeds its upper bound (minimum/maximum, minItems/maxItems, ...)",
-    "api.enum_type_mismatch": "an enum value does not have the declared type",
-    "api.duplicate_name": "another API in the pool already has this name",
-    "api.near_duplicate": "name and description nearly repeat an API already in the pool",
-}
+from callforge.core import reasons
 
-DEFAULT_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\- ]{0,63}$"
+CODES = reasons.API   # this layer's codes, from the one registry
+
 _PARAM_NAME = re.compile(r"^\S{1,64}$")
 _TYPED_KEYS = ("type", "x-type", "enum", "const", "anyOf", "oneOf", "allOf", "$ref")
 _BOUNDS = (("minimum", "maximum"), ("exclusiveMinimum", "exclusiveMaximum"), ("minItems", "maxItems"),
@@ -52,13 +34,19 @@ class Violation:
 
 @dataclass(frozen=True)
 class Rules:
-    name_pattern: str = DEFAULT_NAME_PATTERN
+    """The rule set's knobs: name_pattern and describe_nested come from the `apis` config section."""
+    name_pattern: str
+    describe_nested: bool                # also demand descriptions on properties of nested objects
     require_typed_returns: bool = True   # written APIs state a result type; imports may leave it open ({})
-    describe_nested: bool = False        # also demand descriptions on properties of nested objects
+
+    @classmethod
+    def of(cls, apis, **kw) -> "Rules":
+        """The rules an `apis` config section sets (kw: require_typed_returns)."""
+        return cls(name_pattern=apis.name_pattern, describe_nested=apis.describe_nested, **kw)
 
 
 
-def check_api(api, rules: Rules = Rules(), declared_params: dict | None = None) -> list[Violation]:
+def check_api(api, rules: Rules, declared_params: dict | None = None) -> list[Violation]:
     """All rule violations of one API in internal form. `declared_params` is the parameters schema
     as the source wrote it (before normalisation), so a BFCL "any" counts as a declared type."""
     if not isinstance(api, dict):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from callforge.apis import vocab
+from callforge.calling.offline import schemas as vocab
 from callforge.taxonomy.context_tree import Leaf
 
 NAMES = ("add_functionality", "add_parameters", "add_constraints", "mutate_types", "change_returns")

@@ -2,11 +2,14 @@
 
     scorer = make_scorer(cfg.scorer)            # local | remote | heuristic
     records = scorer.score(samples)             # [{"id", "loss", "response_tokens", "backend", "model"}]
+
+scores.py holds the stage's cached scoring and loss statistics; stage.py its entry point run(cfg, ctx).
 """
 from __future__ import annotations
 
 from callforge.complexity.base import ModelScorer, Scorer, ScoringError, TokenScores
 from callforge.complexity.heuristic import HeuristicScorer
+from callforge.core.model_files import ModelFileError
 
 __all__ = ["HeuristicScorer", "ModelScorer", "Scorer", "ScoringError", "TokenScores", "local_available",
            "make_scorer"]
@@ -35,10 +38,10 @@ def make_scorer(cfg) -> Scorer:
         try:
             return LocalScorer(cfg.model_path, cfg.model_sha256, cfg.chat_format, cfg.call_format, n_ctx=cfg.n_ctx,
                                n_batch=cfg.n_batch, n_threads=cfg.n_threads, reuse_prefix=cfg.reuse_prefix)
-        except ScoringError as e:
+        except (ScoringError, ModelFileError) as e:
             # Only a missing optional install falls back; a bad or mismatching model file never does.
-            missing = e.reason == "local_extra_missing" or (e.reason == "model_missing" and cfg.model_path is None)
+            missing = e.code == "local_extra_missing" or (e.code == "model_missing" and cfg.model_path is None)
             if missing and cfg.fallback == "heuristic":
                 return HeuristicScorer()
-            raise
+            raise ScoringError(e.code, e.message) from None
     raise ScoringError("bad_config", f"unknown scorer backend {backend!r} (local | remote | heuristic)")

@@ -15,6 +15,8 @@ from typing import Sequence
 
 import numpy as np
 
+from callforge.core.errors import CallforgeError
+
 # Stable reason codes for samples that cannot be scored.
 NO_RESPONSE = "no_response"          # no assistant message to score
 TOO_LONG = "too_long"                # rendered sample exceeds the model context
@@ -25,12 +27,8 @@ REQUEST_FAILED = "request_failed"    # the server could not be reached / returne
 UNRENDERABLE = "unrenderable"        # a call cannot be written in the chosen call format
 
 
-class ScoringError(Exception):
-    """A scorer-wide failure (not a per-sample one), with a stable reason code."""
-
-    def __init__(self, reason: str, message: str):
-        super().__init__(f"{reason}: {message}")
-        self.reason = reason
+class ScoringError(CallforgeError):
+    """A scorer-wide failure (not a per-sample one): a bad scorer config or model file (.code says which)."""
 
 
 @dataclass

@@ -22,7 +22,7 @@ import numpy as np
 from callforge.calling.calls import PrintError
 from callforge.complexity.base import (DECODE_FAILED, NO_RESPONSE, TOO_LONG, UNRENDERABLE, ModelScorer,
                                     ScoringError, TokenScores)
-from callforge.complexity.model_files import INSTALL_HINT, resolve_model
+from callforge.core.model_files import INSTALL_HINT, resolve_model
 from callforge.complexity.render import FORMATS, context_before_first_response, detect_format, render
 
 _ROWS = 32   # vocabulary rows normalised at a time (bounds the scratch buffer: 32 x 262k floats = 32 MiB)

@@ -23,9 +23,6 @@ from callforge.complexity.base import (BAD_RESPONSE, NO_RESPONSE, OFFSET_MISMATC
                                     ModelScorer, ScoringError, TokenScores)
 from callforge.complexity.render import FORMATS, render
 
-MODES = ("echo", "prompt_logprobs")
-
-
 def in_spans(offsets: Sequence[int], spans: list[tuple[int, int]]) -> np.ndarray:
     offs = np.asarray(offsets, dtype=np.int64)
     mask = np.zeros(len(offs), dtype=bool)
@@ -81,6 +78,9 @@ def parse_prompt_logprobs(choice: dict, text: str) -> tuple[list[int], list[floa
     return offs, vals
 
 
+PARSERS = {"echo": parse_echo, "prompt_logprobs": parse_prompt_logprobs}   # scorer.mode -> how to read the answer
+
+
 def _logprob(v) -> bool:
     """A server's logprob: a number or null (never a string, a bool or an object)."""
     return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
@@ -92,8 +92,8 @@ class RemoteScorer(ModelScorer):
     def __init__(self, base_url: str, model: str, chat_format: str, call_format: str = "python",
                  mode: str = "echo", api_key_env: str | None = None, concurrency: int = 4,
                  timeout_s: float = 120.0, max_retries: int = 3):
-        if mode not in MODES:
-            raise ScoringError("bad_config", f"scorer mode must be one of {MODES}, got {mode!r}")
+        if mode not in PARSERS:
+            raise ScoringError("bad_config", f"scorer mode must be one of {tuple(PARSERS)}, got {mode!r}")
         if chat_format not in FORMATS:
             raise ScoringError("bad_config", f"unknown chat_format {chat_format!r}")
         from openai import OpenAI
@@ -125,8 +125,7 @@ class RemoteScorer(ModelScorer):
             return TokenScores(sid, None, REQUEST_FAILED)
         try:
             choice = (data.get("choices") or [None])[0] or {}
-            parse = parse_echo if self.mode == "echo" else parse_prompt_logprobs
-            offs, vals = parse(choice, text)
+            offs, vals = PARSERS[self.mode](choice, text)
         except ValueError as e:
             return TokenScores(sid, None, str(e) if str(e) in (BAD_RESPONSE, OFFSET_MISMATCH) else BAD_RESPONSE)
         mask = in_spans(offs, r.response_spans())

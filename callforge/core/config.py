@@ -5,6 +5,8 @@ Stages never compose: they read `params.yaml`, which is what DVC tracks and what
 """
 from __future__ import annotations
 
+import copy
+
 import hashlib
 import json
 import os
@@ -134,6 +136,35 @@ def write_params(cfg: DictConfig, path: Path | str = PARAMS_FILE) -> None:
 
     header = "# Generated from conf/ by `callforge params` (or by `dvc exp run`). Edit conf/, not this file.\n"
     atomic_write_text(path, header + OmegaConf.to_yaml(cfg, resolve=True))
+
+
+def defaults(section: str, **overrides) -> DictConfig:
+    """One section of the default config (conf/, typed and checked), with `overrides` merged in: what a
+    library user or a test hands a library function that takes a config section."""
+    node = copy.deepcopy(OmegaConf.select(_default_config(), section))
+    OmegaConf.set_readonly(node, False)
+    return validate_section(OmegaConf.merge(node, overrides), section) if overrides else node
+
+
+def _default_config() -> DictConfig:
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = validate(compose([]))
+    return _DEFAULT
+
+
+_DEFAULT: DictConfig | None = None
+
+
+def validate_section(node: DictConfig, section: str) -> DictConfig:
+    """Check one merged section against the schema's ranges and choices (raises RangeError naming the key)."""
+    import callforge.core.config_schema as S
+    cls = S.Config
+    for part in section.split("."):
+        cls = {f.name: f.type for f in S.fields(cls)}[part]
+        cls = getattr(S, cls) if isinstance(cls, str) else cls
+    check(node, cls, section + ".")
+    return node
 
 
 def load_params(path: Path | str = PARAMS_FILE) -> DictConfig:

@@ -1,8 +1,11 @@
 """The typed schema of callforge's configuration.
 
-`conf/` (Hydra) is the source of truth for values; this module says which keys exist and what type
-each has. `callforge.core.config` merges the composed config onto `Config`, so an unknown key, a wrong type
-or a missing required value (`???`) stops the run before any work, naming the key.
+`conf/` (Hydra) states every value, once; this module says which keys exist, what type each has and
+what values it may take (knob: ranges, choices), and states no defaults: every field is MISSING (`???`),
+so a key conf/ forgets stops the run instead of silently taking a value written somewhere else. (Two
+exceptions: config_check, which the check itself fills, and optional fields of list items such as
+apis.imports[].domain, which conf/ cannot state.) `callforge.core.config` merges the composed config onto
+`Config`, so an unknown key, a wrong type or a missing value stops the run before any work, naming the key.
 Each stage area adds one dataclass here and one field on `Config`.
 """
 from __future__ import annotations
@@ -66,57 +69,57 @@ def check(node, cls: type | None = None, prefix: str = "") -> None:
 class LLMConfig:
     provider: str = knob(MISSING, choices=("offline", "openai", "compatible", "local"))
     model: str = MISSING
-    base_url: Optional[str] = None     # for compatible/local: http://host:port/v1
-    api_key_env: Optional[str] = None  # NAME of the env var holding the key; the key itself never enters config
-    temperature: float = knob(0.7, ge=0, le=2)
-    top_p: float = knob(1.0, gt=0, le=1)
-    max_tokens: int = knob(1024, ge=1)
-    seed: Optional[int] = None         # sampling seed sent to the server (defaults to the pipeline seed)
-    concurrency: int = knob(16, ge=1)
-    timeout_s: float = knob(60.0, gt=0)
-    max_retries: int = knob(5, ge=0)
-    backoff_base_s: float = 0.5
-    backoff_max_s: float = 30.0
-    repair_retries: int = knob(2, ge=0)  # extra attempts when an answer is not valid JSON / not the expected shape
-    cache: bool = True
+    base_url: Optional[str] = MISSING     # for compatible/local: http://host:port/v1
+    api_key_env: Optional[str] = MISSING  # NAME of the env var holding the key; the key itself never enters config
+    temperature: float = knob(MISSING, ge=0, le=2)
+    top_p: float = knob(MISSING, gt=0, le=1)
+    max_tokens: int = knob(MISSING, ge=1)
+    seed: Optional[int] = MISSING         # sampling seed sent to the server (defaults to the pipeline seed)
+    concurrency: int = knob(MISSING, ge=1)
+    timeout_s: float = knob(MISSING, gt=0)
+    max_retries: int = knob(MISSING, ge=0)
+    backoff_base_s: float = MISSING
+    backoff_max_s: float = MISSING
+    repair_retries: int = knob(MISSING, ge=0)  # extra attempts when an answer is not valid JSON / not the expected shape
+    cache: bool = MISSING
 
 
 @dataclass
 class TrackingConfig:
-    enabled: bool = True
-    tracking_uri: str = "sqlite:///mlflow.db"   # MLFLOW_TRACKING_URI in the environment wins
-    experiment: str = "callforge"
+    enabled: bool = MISSING
+    tracking_uri: str = MISSING   # MLFLOW_TRACKING_URI in the environment wins
+    experiment: str = MISSING
 
 
 @dataclass
 class TaxonomyConfig:
     """The API context tree (stage `taxonomy`)."""
-    source: str = knob("auto", choices=("auto", "offline"))  # auto: built-in tree under llm=offline, speciation with a model; offline: always built-in
-    root_domains: List[str] = field(default_factory=list)   # model path: primary domains to expand (empty: the built-in tree's)
-    seed_docs: List[str] = field(default_factory=list)      # model path: documents to read domains from (paths)
-    depth: int = knob(3, ge=1)  # levels under the root: domain -> sub-domain -> functionality
-    breadth: int = knob(8, ge=1)  # children asked for per node
-    max_nodes: int = knob(2000, ge=1)  # stop expanding past this many nodes
+    source: str = knob(MISSING, choices=("auto", "offline"))  # auto: built-in tree under llm=offline, speciation with a model; offline: always built-in
+    root_domains: List[str] = MISSING   # model path: primary domains to expand (empty: the built-in tree's)
+    seed_docs: List[str] = MISSING      # model path: documents to read domains from (paths)
+    depth: int = knob(MISSING, ge=1)  # levels under the root: domain -> sub-domain -> functionality
+    breadth: int = knob(MISSING, ge=1)  # children asked for per node
+    max_nodes: int = knob(MISSING, ge=1)  # stop expanding past this many nodes
 
 
 @dataclass
 class ApisOperatorsConfig:
     """Probability that each diversity operator applies to a new API (at least one always does)."""
-    add_functionality: float = knob(0.35, ge=0, le=1)
-    add_parameters: float = knob(0.4, ge=0, le=1)
-    add_constraints: float = knob(0.4, ge=0, le=1)
-    mutate_types: float = knob(0.4, ge=0, le=1)
-    change_returns: float = knob(0.4, ge=0, le=1)
+    add_functionality: float = knob(MISSING, ge=0, le=1)
+    add_parameters: float = knob(MISSING, ge=0, le=1)
+    add_constraints: float = knob(MISSING, ge=0, le=1)
+    mutate_types: float = knob(MISSING, ge=0, le=1)
+    change_returns: float = knob(MISSING, ge=0, le=1)
 
 
 @dataclass
 class ApisDedupConfig:
-    enabled: bool = True
-    threshold: float = knob(0.9, ge=0, le=1)  # Jaccard of name+description word-bigram sets
-    num_perm: int = 64
-    bands: int = 16
-    shingle: int = 2
-    max_candidates: int = 64           # exact comparisons per lookup, bounding the cost
+    enabled: bool = MISSING
+    threshold: float = knob(MISSING, ge=0, le=1)  # Jaccard of name+description word-bigram sets
+    num_perm: int = MISSING
+    bands: int = MISSING
+    shingle: int = MISSING
+    max_candidates: int = MISSING           # exact comparisons per lookup, bounding the cost
 
 
 @dataclass
@@ -129,60 +132,60 @@ class ApisImportConfig:
 @dataclass
 class ApisConfig:
     """The API pool (stage `apis`)."""
-    pool_size: int = knob(2000, ge=1)  # APIs to write; imported ones come on top
-    detailed_ratio: float = knob(0.4, ge=0, le=1)  # share of multi-node (detailed) APIs; the rest are single-node (simple)
-    max_nodes: int = knob(4, ge=1)  # functionalities in a detailed API's subtree
-    buffer_size: int = knob(256, ge=1)  # API example buffer
-    batch_size: int = knob(64, ge=1)  # APIs per round; the buffer refreshes between rounds
-    max_attempts_factor: float = 3.0   # give up after pool_size * this many attempts
-    max_params: int = knob(16, ge=1)
-    name_pattern: str = r"^[A-Za-z_][A-Za-z0-9_.\- ]{0,63}$"
-    describe_nested: bool = False      # also demand descriptions on nested object properties
+    pool_size: int = knob(MISSING, ge=1)  # APIs to write; imported ones come on top
+    detailed_ratio: float = knob(MISSING, ge=0, le=1)  # share of multi-node (detailed) APIs; the rest are single-node (simple)
+    max_nodes: int = knob(MISSING, ge=1)  # functionalities in a detailed API's subtree
+    buffer_size: int = knob(MISSING, ge=1)  # API example buffer
+    batch_size: int = knob(MISSING, ge=1)  # APIs per round; the buffer refreshes between rounds
+    max_attempts_factor: float = MISSING   # give up after pool_size * this many attempts
+    max_params: int = knob(MISSING, ge=1)
+    name_pattern: str = MISSING
+    describe_nested: bool = MISSING      # also demand descriptions on nested object properties
     operators: ApisOperatorsConfig = field(default_factory=ApisOperatorsConfig)
     dedup: ApisDedupConfig = field(default_factory=ApisDedupConfig)
-    imports: List[ApisImportConfig] = field(default_factory=list)
+    imports: List[ApisImportConfig] = MISSING
 
 
 @dataclass
 class VerifyChecksConfig:
     """Mode of each rule check: reject (a failure drops the sample) | report (counted only) | off."""
-    api_schema: str = knob("reject", choices=CHECK_MODES)
-    api_fields: str = knob("reject", choices=CHECK_MODES)
-    executability: str = knob("reject", choices=CHECK_MODES)
-    message_length: str = knob("reject", choices=CHECK_MODES)
-    invalid_chars: str = knob("reject", choices=CHECK_MODES)
-    language: str = knob("reject", choices=CHECK_MODES)
-    truncation: str = knob("reject", choices=CHECK_MODES)
-    role_order: str = knob("reject", choices=CHECK_MODES)
-    call_responses: str = knob("reject", choices=CHECK_MODES)
-    call_format: str = knob("reject", choices=CHECK_MODES)
-    labels: str = knob("reject", choices=CHECK_MODES)
-    grounding: str = knob("reject", choices=CHECK_MODES)
+    api_schema: str = knob(MISSING, choices=CHECK_MODES)
+    api_fields: str = knob(MISSING, choices=CHECK_MODES)
+    executability: str = knob(MISSING, choices=CHECK_MODES)
+    message_length: str = knob(MISSING, choices=CHECK_MODES)
+    invalid_chars: str = knob(MISSING, choices=CHECK_MODES)
+    language: str = knob(MISSING, choices=CHECK_MODES)
+    truncation: str = knob(MISSING, choices=CHECK_MODES)
+    role_order: str = knob(MISSING, choices=CHECK_MODES)
+    call_responses: str = knob(MISSING, choices=CHECK_MODES)
+    call_format: str = knob(MISSING, choices=CHECK_MODES)
+    labels: str = knob(MISSING, choices=CHECK_MODES)
+    grounding: str = knob(MISSING, choices=CHECK_MODES)
 
 
 @dataclass
 class VerifyJudgesConfig:
     """The model layer; each judge can be switched off. Under llm=offline none runs ("not run")."""
-    hallucination: bool = True
-    task_consistency: bool = True
-    response_fidelity: bool = True
-    temperature: float = knob(0.0, ge=0, le=2)
-    max_tokens: int = knob(512, ge=1)
+    hallucination: bool = MISSING
+    task_consistency: bool = MISSING
+    response_fidelity: bool = MISSING
+    temperature: float = knob(MISSING, ge=0, le=2)
+    max_tokens: int = knob(MISSING, ge=1)
 
 
 @dataclass
 class VerifyConfig:
-    """Dual-layer verification (stage `verify`)."""
-    min_response_chars: int = knob(1, ge=0)
-    max_response_chars: int = knob(4000, ge=1)
-    max_message_chars: int = 20000     # user and tool messages
-    mixed_language_min_share: float = knob(0.2, ge=0, le=1)
-    mixed_language_min_words: int = 2
-    mixed_language_any_share_words: int = 6
-    language_match_min_words: int = 3
-    require_param_descriptions: bool = True
-    workers: int = knob(2, ge=1)  # processes for the rule layer; outputs are the same for any count
-    batch: int = knob(1000, ge=1)  # samples read, checked, judged and written together (bounds memory)
+    """Dual-layer verification (stage `verify`). Values: conf/verify/default.yaml."""
+    min_response_chars: int = knob(MISSING, ge=0)
+    max_response_chars: int = knob(MISSING, ge=1)
+    max_message_chars: int = MISSING   # user and tool messages
+    mixed_language_min_share: float = knob(MISSING, ge=0, le=1)
+    mixed_language_min_words: int = MISSING
+    mixed_language_any_share_words: int = MISSING
+    language_match_min_words: int = MISSING
+    require_param_descriptions: bool = MISSING
+    workers: int = knob(MISSING, ge=1)  # processes for the rule layer; outputs are the same for any count
+    batch: int = knob(MISSING, ge=1)  # samples read, checked, judged and written together (bounds memory)
     checks: VerifyChecksConfig = field(default_factory=VerifyChecksConfig)
     judges: VerifyJudgesConfig = field(default_factory=VerifyJudgesConfig)
 
@@ -190,45 +193,43 @@ class VerifyConfig:
 @dataclass
 class DialogsDistractorsConfig:
     """Where distractor APIs (offered, not needed) come from: tier weights."""
-    same_subdomain: float = knob(0.5, ge=0)
-    same_domain: float = knob(0.4, ge=0)
-    other_domain: float = knob(0.1, ge=0)
+    same_subdomain: float = knob(MISSING, ge=0)
+    same_domain: float = knob(MISSING, ge=0)
+    other_domain: float = knob(MISSING, ge=0)
 
 
 @dataclass
 class DialogsSteeringConfig:
     """Complexity steering: keep samples between lower and upper (scores of `scorer`)."""
-    scorer: str = knob("heuristic", choices=("heuristic", "complexity", "none"))  # heuristic | complexity (the `scorer` section's backend) | none
-    lower: Optional[float] = None      # null: derived from the calibration set (written by `callforge bounds`)
-    upper: Optional[float] = None
-    max_rounds: int = knob(2, ge=0)  # regenerations per sample at most
-    step_candidates: int = knob(2, ge=1)  # candidate APIs added (harder) or removed (simpler) per round
-    calibration_samples: int = knob(256, ge=1)  # the first N samples, at their drawn knobs, when bounds are null
-    lower_percentile: float = knob(20.0, ge=0, le=100)
-    upper_percentile: float = knob(80.0, ge=0, le=100)
+    scorer: str = knob(MISSING, choices=("heuristic", "complexity", "none"))  # heuristic | complexity (the `scorer` section's backend) | none
+    lower: Optional[float] = MISSING      # null: derived from the calibration set (written by `callforge bounds`)
+    upper: Optional[float] = MISSING
+    max_rounds: int = knob(MISSING, ge=0)  # regenerations per sample at most
+    step_candidates: int = knob(MISSING, ge=1)  # candidate APIs added (harder) or removed (simpler) per round
+    calibration_samples: int = knob(MISSING, ge=1)  # the first N samples, at their drawn knobs, when bounds are null
+    lower_percentile: float = knob(MISSING, ge=0, le=100)
+    upper_percentile: float = knob(MISSING, ge=0, le=100)
 
 
 @dataclass
 class DialogsConfig:
     """Dialog generation (stage `dialogs`)."""
-    input: str = "data/apis.jsonl"
-    samples: int = knob(32, ge=1)  # the default pipeline fits ~15 min on 2 cores; raise for real data
-    mix: Dict[str, float] = field(default_factory=lambda: {
-        "single": 0.2, "parallel": 0.2, "dependent": 0.15, "non_tool": 0.15, "clarify": 0.15, "multi_turn": 0.15})
-    candidate_weights: List[float] = field(default_factory=lambda: [0.15, 0.25, 0.25, 0.15, 0.1, 0.1])  # P(k APIs), k=1..
+    input: str = MISSING
+    samples: int = knob(MISSING, ge=1)  # the default pipeline fits ~15 min on 2 cores; raise for real data
+    mix: Dict[str, float] = MISSING
+    candidate_weights: List[float] = MISSING  # P(k APIs), k=1..
     distractors: DialogsDistractorsConfig = field(default_factory=DialogsDistractorsConfig)
-    parallel_calls: List[int] = field(default_factory=lambda: [2, 3])      # min, max calls in one step
-    turns: List[int] = field(default_factory=lambda: [2, 3])               # min, max user turns (multi_turn)
-    chain_steps: List[int] = field(default_factory=lambda: [2, 3])         # min, max chained calls (dependent)
-    optional_arg_prob: float = knob(0.35, ge=0, le=1)
-    wording_weights: List[float] = field(default_factory=lambda: [0.45, 0.35, 0.2])  # close / paraphrased / far
-    non_tool_kinds: Dict[str, float] = field(default_factory=lambda: {
-        "out_of_scope": 0.6, "arithmetic": 0.25, "capability": 0.15})
-    thinking: bool = True
-    votes: int = knob(3, ge=1)  # samples per assistant decision (model path); kept only if they agree
-    max_steps: int = knob(6, ge=1)  # assistant steps per user turn (model path)
-    workers: int = knob(2, ge=1)  # processes for the offline path (output is identical for any value)
-    batch: int = knob(500, ge=1)  # samples per work unit
+    parallel_calls: List[int] = MISSING      # min, max calls in one step
+    turns: List[int] = MISSING               # min, max user turns (multi_turn)
+    chain_steps: List[int] = MISSING         # min, max chained calls (dependent)
+    optional_arg_prob: float = knob(MISSING, ge=0, le=1)
+    wording_weights: List[float] = MISSING  # close / paraphrased / far
+    non_tool_kinds: Dict[str, float] = MISSING
+    thinking: bool = MISSING
+    votes: int = knob(MISSING, ge=1)  # samples per assistant decision (model path); kept only if they agree
+    max_steps: int = knob(MISSING, ge=1)  # assistant steps per user turn (model path)
+    workers: int = knob(MISSING, ge=1)  # processes for the offline path (output is identical for any value)
+    batch: int = knob(MISSING, ge=1)  # samples per work unit
     steering: DialogsSteeringConfig = field(default_factory=DialogsSteeringConfig)
 
 
@@ -236,63 +237,64 @@ class DialogsConfig:
 class SplitDifficultyConfig:
     # not named `size`: DVC leaves params called size/nfiles out of its run-cache key (treeverse/dvc#10296),
     # so changing one would restore stale outputs
-    samples: Optional[int] = knob(None, ge=1)  # per level (ToolACE: 60,000); null: a third of the scored pool each
+    samples: Optional[int] = knob(MISSING, ge=1)  # per level; null: a third of the scored pool each
 
 
 @dataclass
 class SplitDiversityConfig:
-    cluster_by: str = knob("domain", choices=("domain", "subdomain", "embedding"))  # domain | subdomain (context tree) | embedding (TF-IDF k-means of descriptions)
-    k: int = knob(30, ge=1)  # clusters for cluster_by=embedding
-    low: float = knob(0.2, gt=0, le=1)  # share of the clusters each level draws from (ToolACE: 6 / 14 / 30 of 30)
-    medium: float = knob(0.467, gt=0, le=1)
-    high: float = knob(1.0, gt=0, le=1)
-    samples: Optional[int] = knob(None, ge=1)  # per level (ToolACE: ~30,000); null: the most the low level allows
-    kmeans_iters: int = 30
-    vocab_size: int = 2048
+    cluster_by: str = knob(MISSING, choices=("domain", "subdomain", "embedding"))
+    k: int = knob(MISSING, ge=1)  # clusters for cluster_by=embedding
+    low: float = knob(MISSING, gt=0, le=1)  # share of the clusters each level draws from
+    medium: float = knob(MISSING, gt=0, le=1)
+    high: float = knob(MISSING, gt=0, le=1)
+    samples: Optional[int] = knob(MISSING, ge=1)  # per level; null: the most the low level allows
+    kmeans_iters: int = MISSING
+    vocab_size: int = MISSING
 
 
 @dataclass
 class SplitHoldoutConfig:
-    unit: str = knob("domain", choices=("api", "subdomain", "domain"))  # api | subdomain | domain: what is held out whole
-    fraction: float = knob(0.15, ge=0, lt=1)  # share of the called units held out of training for the eval split
-    min_units: int = 1
+    unit: str = knob(MISSING, choices=("api", "subdomain", "domain"))  # what is held out whole
+    fraction: float = knob(MISSING, ge=0, lt=1)  # share of the called units held out of training for the eval split
+    min_units: int = MISSING
 
 
 @dataclass
 class SplitDecontamConfig:
-    eval_set: str = knob("bfcl", choices=("bfcl", "none"))  # bfcl | none
-    bfcl_dir: Optional[str] = None     # folder of BFCL_v*_<category>.json files
-    fetch: bool = True                 # no bfcl_dir: the BFCL fetcher's cached wheel (callforge.calling.bfcl)
-    required: bool = False             # fail instead of warn when the eval set is unavailable
-    categories: List[str] = field(default_factory=list)    # BFCL categories to read; empty: all found
-    ngram: int = knob(8, ge=1)
-    min_overlap: float = knob(0.5, ge=0, le=1)  # share of an eval question's n-grams found in a request → dropped
-    against_holdout: bool = False      # also check against callforge's own held-out eval requests
+    eval_set: str = knob(MISSING, choices=("bfcl", "none"))
+    bfcl_dir: Optional[str] = MISSING  # folder of BFCL_v*_<category>.json files
+    fetch: bool = MISSING              # no bfcl_dir: the BFCL fetcher's cached wheel (callforge.calling.bfcl)
+    required: bool = MISSING           # fail instead of warn when the eval set is unavailable
+    categories: List[str] = MISSING    # BFCL categories to read; empty: all found
+    ngram: int = knob(MISSING, ge=1)
+    min_overlap: float = knob(MISSING, ge=0, le=1)  # share of an eval question's n-grams found in a request → dropped
+    against_holdout: bool = MISSING    # also check against callforge's own held-out eval requests
 
 
 @dataclass
 class SplitConfig:
-    """Training subsets and the held-out eval split (stage `split`)."""
+    """Training subsets and the held-out eval split (stage `split`). Values: conf/split/default.yaml."""
     difficulty: SplitDifficultyConfig = field(default_factory=SplitDifficultyConfig)
     diversity: SplitDiversityConfig = field(default_factory=SplitDiversityConfig)
     holdout: SplitHoldoutConfig = field(default_factory=SplitHoldoutConfig)
     decontam: SplitDecontamConfig = field(default_factory=SplitDecontamConfig)
-    workers: int = knob(2, ge=1)  # processes reading the samples (output is the same for any count)
+    workers: int = knob(MISSING, ge=1)  # processes reading the samples (output is the same for any count)
 
 
 @dataclass
 class ExportHfConfig:
-    license: str = "other"             # dataset card licence tag
-    row_group_size: int = knob(10000, ge=1)
-    compression: str = "zstd"
+    license: str = MISSING             # dataset card licence tag
+    row_group_size: int = knob(MISSING, ge=1)
+    compression: str = MISSING
 
 
 @dataclass
 class ExportConfig:
-    """Trainer formats of every subset, and the eval split in BFCL layout (stage `export`)."""
-    formats: List[str] = knob(["sharegpt", "openai", "xlam", "hf"], choices=("sharegpt", "openai", "xlam", "hf"))
-    validate: bool = True              # check every record against its format's schema while writing
-    workers: int = knob(2, ge=1)  # processes the formats are shared out over (output bytes do not depend on it)
+    """Trainer formats of every subset, and the eval split in BFCL layout (stage `export`). Values:
+    conf/export/default.yaml."""
+    formats: List[str] = knob(MISSING, choices=("sharegpt", "openai", "xlam", "hf"))
+    validate: bool = MISSING           # check every record against its format's schema while writing
+    workers: int = knob(MISSING, ge=1)  # processes the formats are shared out over (output bytes do not depend on it)
     hf: ExportHfConfig = field(default_factory=ExportHfConfig)
 
 
@@ -300,86 +302,94 @@ class ExportConfig:
 class ScorerBoundsConfig:
     """`callforge bounds`: the lower bound from samples the local model already answers correctly.
     Fallback percentiles are dialogs.steering.lower_percentile / upper_percentile."""
-    judge_samples: int = knob(200, ge=1)  # samples whose greedy answer is checked (the first N by id order)
-    judge_max_tokens: int = 128
-    correct_quantile: float = knob(50.0, ge=0, le=100)  # lower bound = this quantile of the correctly answered samples' losses
-    min_correct: int = 10              # fewer correct answers than this: percentile fallback
+    judge_samples: int = knob(MISSING, ge=1)  # samples whose greedy answer is checked (the first N by id order)
+    judge_max_tokens: int = MISSING
+    correct_quantile: float = knob(MISSING, ge=0, le=100)  # lower bound = this quantile of the correctly answered samples' losses
+    min_correct: int = MISSING         # fewer correct answers than this: percentile fallback
 
 
 @dataclass
 class ScorerConfig:
-    """Complexity scorer (stage `complexity`): H_M = mean NLL of the response tokens under the target."""
-    backend: str = knob("local", choices=("local", "remote", "heuristic"))  # local (llama.cpp, extra `local`) | remote (OpenAI-compatible) | heuristic
-    fallback: str = knob("heuristic", choices=("heuristic", "none"))  # backend=local without the extra installed: heuristic | none (fail)
-    chat_format: Optional[str] = knob(None, choices=CHAT_FORMATS)  # null: from the GGUF (local); required for remote
-    call_format: str = knob("python", choices=("python", "json"))  # how assistant calls are written: python ([f(a=1)]) | json
+    """Complexity scorer (stage `complexity`): H_M = mean NLL of the response tokens under the target.
+    Values: conf/scorer/base.yaml, under each backend's file (local, remote, heuristic)."""
+    backend: str = knob(MISSING, choices=("local", "remote", "heuristic"))  # local: llama.cpp, extra `local`; remote: OpenAI-compatible
+    fallback: str = knob(MISSING, choices=("heuristic", "none"))  # backend=local without the extra installed
+    chat_format: Optional[str] = knob(MISSING, choices=CHAT_FORMATS)  # null: from the GGUF (local); required for remote
+    call_format: str = knob(MISSING, choices=("python", "json"))  # how assistant calls are written: [f(a=1)] or JSON
     # local
-    model_path: Optional[str] = None   # GGUF file; null: the packaged gemma-3-270m (sha256 checked)
-    model_sha256: Optional[str] = None # checked at load when set (always for the packaged model)
-    n_ctx: int = knob(8192, ge=1)
-    n_batch: int = knob(512, ge=1)
-    n_threads: Optional[int] = knob(None, ge=1)  # null: all cores
-    reuse_prefix: bool = False         # keep the KV prefix shared with the previous sample (faster, not batch-invariant)
+    model_path: Optional[str] = MISSING   # GGUF file; null: the packaged gemma-3-270m (sha256 checked)
+    model_sha256: Optional[str] = MISSING  # checked at load when set (always for the packaged model)
+    n_ctx: int = knob(MISSING, ge=1)
+    n_batch: int = knob(MISSING, ge=1)
+    n_threads: Optional[int] = knob(MISSING, ge=1)  # null: all cores
+    reuse_prefix: bool = MISSING       # keep the KV prefix shared with the previous sample (faster, not batch-invariant)
     # remote
-    base_url: Optional[str] = None     # http://host:port/v1
-    model: Optional[str] = None
-    api_key_env: Optional[str] = None
-    mode: str = knob("echo", choices=("echo", "prompt_logprobs"))  # echo (echo+logprobs) | prompt_logprobs (vLLM extra_body)
-    concurrency: int = knob(4, ge=1)
-    timeout_s: float = knob(120.0, gt=0)
+    base_url: Optional[str] = MISSING  # http://host:port/v1
+    model: Optional[str] = MISSING
+    api_key_env: Optional[str] = MISSING
+    mode: str = knob(MISSING, choices=("echo", "prompt_logprobs"))  # echo: echo+logprobs; prompt_logprobs: vLLM extra_body
+    concurrency: int = knob(MISSING, ge=1)
+    timeout_s: float = knob(MISSING, gt=0)
     bounds: ScorerBoundsConfig = field(default_factory=ScorerBoundsConfig)
 
 
 @dataclass
 class FinetuneConfig:
-    """LoRA fine-tuning on one exported subset (stage `finetune`, optional extra `train`)."""
-    subset: str = knob("full", choices=("full", "easy", "medium", "hard", "div_low", "div_medium", "div_high"))  # data/export/<subset>/openai.jsonl
-    profile: str = knob("cpu", choices=("cpu", "full"))  # cpu (capped budget) | full (ToolACE's recipe unchanged)
-    base_model: str = "packaged"       # packaged gemma-3-270m GGUF | path/to/model.gguf | HF model folder
-    chat_format: Optional[str] = knob(None, choices=CHAT_FORMATS)  # null: from the model
-    device: str = knob("auto", choices=("auto", "cpu", "cuda"))  # auto (cuda when available) | cpu | cuda
-    # null: the profile's value (callforge.finetune.train.PROFILES over the recipe defaults)
-    rank: Optional[int] = knob(None, ge=1)
-    alpha: Optional[int] = knob(None, ge=1)
-    dropout: Optional[float] = knob(None, ge=0, lt=1)
-    lr: Optional[float] = knob(None, gt=0)
-    epochs: Optional[float] = knob(None, gt=0)
-    batch_size: Optional[int] = knob(None, ge=1)  # sequences per optimizer step (accumulated)
-    micro_batch: Optional[int] = knob(None, ge=1) # sequences per forward pass
-    max_steps: Optional[int] = knob(None, ge=1)
-    max_seq_len: Optional[int] = knob(None, ge=16)
-    max_samples: Optional[int] = knob(None, ge=1)
-    threads: Optional[int] = knob(None, ge=1)  # CPU threads; null: all cores
+    """LoRA fine-tuning on one exported subset (stage `finetune`, optional extra `train`). Values: conf/finetune/
+    (full: ToolACE's recipe; cpu: the recipe capped to minutes on 2 cores)."""
+    subset: str = knob(MISSING, choices=("full", "easy", "medium", "hard", "div_low", "div_medium", "div_high"))  # data/export/<subset>/openai.jsonl
+    base_model: str = MISSING          # packaged gemma-3-270m GGUF | path/to/model.gguf | HF model folder
+    chat_format: Optional[str] = knob(MISSING, choices=CHAT_FORMATS)  # null: from the model
+    device: str = knob(MISSING, choices=("auto", "cpu", "cuda"))  # auto: cuda when available
+    dtype: str = knob(MISSING, choices=("auto", "float32", "bfloat16", "float16"))  # auto: bf16 where the hardware multiplies it natively
+    rank: int = knob(MISSING, ge=1)
+    alpha: int = knob(MISSING, ge=1)
+    dropout: float = knob(MISSING, ge=0, lt=1)
+    target_modules: str = MISSING      # all-linear, or a regex over module names (peft)
+    lr: float = knob(MISSING, gt=0)
+    scheduler: str = knob(MISSING, choices=("cosine", "linear", "constant"))
+    warmup_ratio: float = knob(MISSING, ge=0, le=1)
+    epochs: float = knob(MISSING, gt=0)
+    batch_size: int = knob(MISSING, ge=1)  # sequences per optimizer step (accumulated)
+    micro_batch: int = knob(MISSING, ge=1)  # sequences per forward pass
+    max_steps: Optional[int] = knob(MISSING, ge=1)  # caps the steps the epochs give; null: no cap
+    max_seq_len: int = knob(MISSING, ge=16)
+    max_samples: Optional[int] = knob(MISSING, ge=1)  # null: every usable sample
+    max_grad_norm: float = knob(MISSING, gt=0)
+    threads: Optional[int] = knob(MISSING, ge=1)  # CPU threads; null: all cores
 
 
 @dataclass
 class EvaluateBfclConfig:
-    categories: List[str] = field(default_factory=lambda: [
-        "simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance", "live_simple", "live_multiple"])
-    per_category: Optional[int] = knob(2, ge=1)  # seeded subsample per category; null: all
-    source: Optional[str] = None       # a bfcl-eval wheel or a folder in its data layout; null: pip download
-    cache_dir: Optional[str] = None    # where the wheel is cached; null: ~/.cache/callforge/bfcl
+    categories: List[str] = MISSING
+    per_category: Optional[int] = knob(MISSING, ge=1)  # seeded subsample per category; null: all
+    source: Optional[str] = MISSING    # a bfcl-eval wheel or a folder in its data layout; null: pip download
+    cache_dir: Optional[str] = MISSING  # where the wheel is cached; null: ~/.cache/callforge/bfcl
 
 
 @dataclass
 class EvaluateServerConfig:
-    base_url: Optional[str] = None     # http://host:port/v1
-    base_model: Optional[str] = None   # model name of the base model on that server
-    finetuned_model: Optional[str] = None   # e.g. the LoRA module name given to vLLM
-    api_key_env: Optional[str] = None
-    concurrency: int = knob(8, ge=1)
-    timeout_s: float = knob(120.0, gt=0)
+    base_url: Optional[str] = MISSING  # http://host:port/v1
+    base_model: Optional[str] = MISSING  # model name of the base model on that server
+    finetuned_model: Optional[str] = MISSING  # e.g. the LoRA module name given to vLLM
+    api_key_env: Optional[str] = MISSING
+    concurrency: int = knob(MISSING, ge=1)
+    timeout_s: float = knob(MISSING, gt=0)
+    max_retries: int = knob(MISSING, ge=0)
+    backoff_base_s: float = knob(MISSING, ge=0)
+    backoff_max_s: float = knob(MISSING, ge=0)
+    cache: bool = MISSING
 
 
 @dataclass
 class EvaluateConfig:
-    """Base vs fine-tuned accuracy on BFCL and the held-out split (stage `evaluate`)."""
-    backend: str = knob("local", choices=("local", "server"))  # local (transformers on base + models/adapter) | server
+    """Base vs fine-tuned accuracy on BFCL and the held-out split (stage `evaluate`). Values: conf/evaluate/."""
+    backend: str = knob(MISSING, choices=("local", "server"))  # local (transformers on base + models/adapter) | server
     bfcl: EvaluateBfclConfig = field(default_factory=EvaluateBfclConfig)
-    heldout: bool = True               # also score data/export/eval_bfcl
-    heldout_per_category: Optional[int] = knob(3, ge=1)
-    max_new_tokens: int = knob(128, ge=1)
-    batch_size: int = knob(24, ge=1)  # prompts generated together (local); decoding cost is per step
+    heldout: bool = MISSING            # also score data/export/eval_bfcl
+    heldout_per_category: Optional[int] = knob(MISSING, ge=1)  # null: all
+    max_new_tokens: int = knob(MISSING, ge=1)
+    batch_size: int = knob(MISSING, ge=1)  # prompts generated together (local); decoding cost is per step
     server: EvaluateServerConfig = field(default_factory=EvaluateServerConfig)
 
 
@@ -388,9 +398,9 @@ class Config:
     # conf/config.yaml sets it to ${callforge_check:}: resolving a composition runs callforge.core.config's check,
     # which fails on a bad config and otherwise gives "passed". (Not interpolated here: the check merges onto this.)
     config_check: str = "passed"
-    seed: int = 0
-    run_name: Optional[str] = None
-    cache_dir: str = ".cache/callforge"
+    seed: int = MISSING
+    run_name: Optional[str] = MISSING
+    cache_dir: str = MISSING
     llm: LLMConfig = field(default_factory=LLMConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     taxonomy: TaxonomyConfig = field(default_factory=TaxonomyConfig)

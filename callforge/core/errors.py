@@ -14,3 +14,6 @@ class CallforgeError(ValueError):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+    def __reduce__(self):     # rebuilt as itself when raised in a worker process (ctx.map)
+        return type(self), (self.code, self.message)

@@ -14,11 +14,10 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 
 import openai
 from openai.types.chat import ChatCompletion
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import OmegaConf
 
 from callforge.core.cache import ResponseCache, request_key
 from callforge.core.jsonout import parse_json
@@ -56,18 +55,19 @@ def api_key(llm_cfg) -> str:
 
 class Gateway:
     def __init__(self, llm_cfg, *, stage: str, cache_dir: Path | str, seed: int = 0):
+        """llm_cfg: the `llm` config section (cfg.llm, or a config_schema.LLMConfig)."""
+        if OmegaConf.is_config(llm_cfg):   # plain attributes: OmegaConf lookups cost ~20 µs each, per request
+            llm_cfg = OmegaConf.to_object(llm_cfg)
         if llm_cfg.provider == OFFLINE:
             raise GatewayError("llm=offline has no model to call: stages use their procedural roles instead")
+        self.cfg = llm_cfg
+        self.base_url = llm_cfg.base_url
         self._local = None
         if llm_cfg.provider == "local":   # start the packaged model's server for this gateway's lifetime
             from callforge.core.local_server import LocalServer
 
             self._local = LocalServer(log_path=Path(cache_dir) / "llama-server.log").start()
-            fields = OmegaConf.to_container(llm_cfg, resolve=True) if isinstance(llm_cfg, DictConfig) else vars(llm_cfg)
-            llm_cfg = SimpleNamespace(**{**fields, "base_url": self._local.base_url})
-        if isinstance(llm_cfg, DictConfig):  # plain attributes: OmegaConf lookups cost ~20 µs each, per request
-            llm_cfg = SimpleNamespace(**OmegaConf.to_container(llm_cfg, resolve=True))
-        self.cfg = llm_cfg
+            self.base_url = self._local.base_url
         self.stage = stage
         self.seed = llm_cfg.seed if llm_cfg.seed is not None else seed
         self.cache = ResponseCache(Path(cache_dir) / "llm-responses.sqlite") if llm_cfg.cache else None
@@ -83,7 +83,7 @@ class Gateway:
             key = api_key(self.cfg)
             self._secret = key if key != "unset" and len(key) >= 8 else None
             self._client = openai.AsyncOpenAI(
-                api_key=key, base_url=self.cfg.base_url or None,
+                api_key=key, base_url=self.base_url or None,
                 max_retries=0, timeout=self.cfg.timeout_s)
             self._sem = asyncio.Semaphore(self.cfg.concurrency)
         return self._client

@@ -50,7 +50,7 @@ class LocalServer:
         except ImportError as e:
             raise RuntimeError("llm=local needs the `local` extra (scripts/install_local_model.sh), "
                                f"including llama-cpp-python's server dependencies: {e}") from None
-        from callforge.complexity.model_files import resolve_model
+        from callforge.core.model_files import resolve_model
 
         model = resolve_model(self.model_path, None)
         self.port = _free_port()

@@ -6,7 +6,9 @@
 Results come back in input order, so output never depends on the worker count. With workers <= 1 the
 work runs in this process (init too, once). Otherwise a fork pool runs it: workers start at once with
 the parent's modules and state already loaded. At most `ahead` items per worker are in flight, so a
-lazy input is read only as fast as results are consumed and memory stays bounded.
+lazy input is read only as fast as results are consumed and memory stays bounded. When a work item
+raises, the items already in flight still finish (so their own clean-up runs) before the error reaches
+the caller.
 """
 from __future__ import annotations
 
@@ -35,7 +37,12 @@ def ordered_map(fn: Callable, items: Iterable, workers: int = 1, *, init: Callab
         for _ in range(ahead * workers):
             submit()
         while inflight:
-            result = inflight.popleft().get()
+            try:
+                result = inflight.popleft().get()
+            except BaseException:
+                pool.close()
+                pool.join()
+                raise
             submit()
             yield result
         pool.close()

@@ -5,7 +5,7 @@
     callforge shards dialogs --count 64 --engine ray       # an existing Ray cluster (ray is not a dependency)
 
 Shard i of n runs `stages/<stage>.py` with CALLFORGE_SHARD=i/n and handles a contiguous block of
-items (StageRun.shard_range); items draw randomness from rng_for(seed, stage, index), so concatenating
+items (StageContext.shard_range); items draw randomness from rng_for(seed, stage, index), so concatenating
 the shards in order gives exactly the unsharded output. Model calls go through the shared response cache.
 """
 from __future__ import annotations

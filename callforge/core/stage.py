@@ -88,7 +88,8 @@ def shard_path(path: Path | str, index: int, count: int) -> Path:
 class StageContext:
     def __init__(self, name: str, cfg):
         self.name = name
-        self.cfg = cfg
+        self.cfg = cfg                      # the stage's view (params_view) once main() hands it over
+        self._full = cfg                    # the harness's own reads: llm, seed, cache_dir, tracking
         self.stats: dict = {}               # what the data and models are: metrics/<stage>.json (git)
         self.runtime: dict = {}             # how this execution went: data/runtime/<stage>.json (see RUNTIME_DIR)
         self.outputs: dict[str, str] = {}   # path -> md5, for MLflow tags
@@ -116,15 +117,20 @@ class StageContext:
 
     @property
     def offline(self) -> bool:
-        return self.cfg.llm.provider == "offline"
+        return self._full.llm.provider == "offline"
 
     @property
     def gateway(self):
         if self._gateway is None:
             from callforge.core.gateway import Gateway
-            self._gateway = Gateway(self.cfg.llm, stage=self.name, cache_dir=shared_path(self.cfg.cache_dir),
-                                    seed=self.cfg.seed)
+            self._gateway = Gateway(self._full.llm, stage=self.name, cache_dir=self.cache_dir,
+                                    seed=self._full.seed)
         return self._gateway
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where caches live (responses, scores): how a run is sped up, never what it makes."""
+        return shared_path(self._full.cache_dir)
 
     def map(self, fn: Callable, items: Iterable, workers: int = 1, *, init: Callable | None = None,
             initargs: tuple = ()):
@@ -152,8 +158,8 @@ class StageContext:
         return self._declared
 
     def provenance(self, prompt_version: str) -> dict:
-        return {"provider": self.cfg.llm.provider, "model": self.cfg.llm.model,
-                "prompt_version": prompt_version, "seed": int(self.cfg.seed), "stage": self.name}
+        return {"provider": self._full.llm.provider, "model": self._full.llm.model,
+                "prompt_version": prompt_version, "seed": int(self._full.seed), "stage": self.name}
 
     # -- outputs ----------------------------------------------------------------------------------
     def _record(self, path) -> None:
@@ -242,16 +248,39 @@ def stage_run(name: str, params_path: str = "params.yaml"):
         raise SystemExit(1)
 
 
+def params_view(cfg, declared: list[str]):
+    """The config as a stage may read it: only the params dvc.yaml declares for the stage (`section` or
+    `section.key`). Reading anything else raises, so dvc.yaml's params cannot fall behind the code."""
+    from omegaconf import OmegaConf, open_dict
+    view = OmegaConf.masked_copy(cfg, sorted({p.split(".")[0] for p in declared}))
+    for top in {p.split(".")[0] for p in declared if "." in p} - set(declared):
+        keep = {p.split(".", 1)[1].split(".")[0] for p in declared if p.startswith(top + ".")}
+        with open_dict(view[top]):
+            for key in [k for k in view[top] if k not in keep]:
+                del view[top][key]
+    OmegaConf.set_struct(view, True)
+    OmegaConf.set_readonly(view, True)
+    return view
+
+
 def main(name: str, run: Callable, params_path: str = "params.yaml") -> None:
     """Run one DVC stage: `run(cfg, ctx) -> stats` inside the harness (see the module docstring)."""
+    from omegaconf.errors import ConfigAttributeError, ConfigKeyError
     try:
         with stage_run(name, params_path) as ctx:
+            from callforge.core.pipeline import load_pipeline
+            spec = next((s for s in load_pipeline() if s.name == name), None)
+            if spec is not None:          # inside a DVC project: only what dvc.yaml declares
+                ctx.cfg = params_view(ctx.cfg, spec.params)
             stats = run(ctx.cfg, ctx)
             if stats:
                 ctx.stats.update(stats)
     except CallforgeError as e:
         print(f"callforge {name}: {e}", file=sys.stderr)
         raise SystemExit(2)
+    except (ConfigAttributeError, ConfigKeyError) as e:
+        key = getattr(e, "full_key", None) or str(e).splitlines()[0]
+        print(f"callforge {name}: reads the config key `{key}`, which dvc.yaml does not declare in the "
+              f"stage's params (add it there, or DVC would not re-run the stage when it changes)", file=sys.stderr)
+        raise SystemExit(2)
 
-
-StageRun = StageContext   # the name stages used before the typed stage contract

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import re
 
+from callforge.calling.offline.values import Unsatisfiable, fits, gen_value
 from callforge.core.seeds import rng_for
 
 from .checks import mentions
-from .offline_values import Unsatisfiable, fits, gen_value
 from .phrasing import render_value
 from .pool import Chain, Pool
-from .sampling import candidate_count, data_type, make_args, rank_distractors, weighted
-from .settings import Settings
+from .sampling import candidate_count, data_type, make_args, max_extra, rank_distractors, weighted
 from .skeleton import FROM_ANSWER, FROM_TOOL, Call, Infeasible, Skeleton, Turn
 from .tool_agent import get_path, simulate
 
 
 class Ctx:
-    """What one builder call needs: the pool, settings, the sample's random stream, call ids."""
+    """What one builder call needs: the pool, the `dialogs` config section, the sample's random
+    stream, call ids."""
 
-    def __init__(self, pool: Pool, settings: Settings, i: int):
-        self.pool, self.s, self.i = pool, settings, i
-        self.rng = rng_for(settings.seed, "dialogs", i)
+    def __init__(self, pool: Pool, dialogs, seed: int, i: int):
+        self.pool, self.d, self.i = pool, dialogs, i
+        self.rng = rng_for(seed, "dialogs", i)
         self.n_calls = 0
 
     def call(self, api: int, args: dict, sources: dict | None = None, force: dict | None = None) -> Call:
@@ -30,7 +30,7 @@ class Ctx:
         return Call(f"call_{self.n_calls}", api, args, resp, sources or {})
 
     def args(self, api: int, extra_required=()) -> dict:
-        return make_args(self.pool.apis[api], self.rng, self.s.optional_arg_prob, tuple(extra_required))
+        return make_args(self.pool.apis[api], self.rng, self.d.optional_arg_prob, tuple(extra_required))
 
     def pick(self, ids: list[int], code: str) -> int:
         if not ids:
@@ -62,7 +62,7 @@ def single(ctx: Ctx) -> tuple[list[int], list[Turn]]:
 
 
 def parallel(ctx: Ctx) -> tuple[list[int], list[Turn]]:
-    lo, hi = ctx.s.parallel_calls
+    lo, hi = ctx.d.parallel_calls
     m = ctx.rng.randint(lo, hi)
     a = ctx.pick(ctx.pool.with_params, "dialogs.no_params_in_pool")
     apis = [a]
@@ -121,7 +121,7 @@ def dependent(ctx: Ctx) -> tuple[list[int], list[Turn]]:
     if nxt is None:
         raise Unsatisfiable(f"chain {chain} did not carry")
     steps.append([nxt])
-    lo, hi = ctx.s.chain_steps
+    lo, hi = ctx.d.chain_steps
     want = ctx.rng.randint(lo, hi)
     used = [chain.a, chain.b]
     while len(steps) < want:  # a longer chain when the second result feeds a third API
@@ -169,8 +169,8 @@ def _arith(rng) -> dict:
 
 
 def non_tool(ctx: Ctx) -> tuple[list[int], list[Turn]]:
-    names = [k for k, _ in ctx.s.non_tool_kinds]
-    kind = names[weighted(ctx.rng, [w for _, w in ctx.s.non_tool_kinds])]
+    kinds = ctx.d.non_tool_kinds
+    kind = list(kinds)[weighted(ctx.rng, list(kinds.values()))]
     home = ctx.rng.randrange(len(ctx.pool))
     domain = ctx.pool.apis[home].domain
     if kind == "out_of_scope":
@@ -187,7 +187,7 @@ def non_tool(ctx: Ctx) -> tuple[list[int], list[Turn]]:
 
 
 def multi_turn(ctx: Ctx) -> tuple[list[int], list[Turn]]:
-    lo, hi = ctx.s.turns
+    lo, hi = ctx.d.turns
     n_turns = ctx.rng.randint(max(2, lo), max(2, hi))
     first_kind = weighted(ctx.rng, (0.7, 0.15, 0.15))
     if first_kind == 1 and ctx.pool.with_params:
@@ -257,20 +257,23 @@ BUILDERS = {"single": single, "parallel": parallel, "dependent": dependent, "non
             "clarify": clarify, "multi_turn": multi_turn}
 
 
-def build(pool: Pool, settings: Settings, i: int) -> Skeleton:
-    """The skeleton of sample i. Raises Infeasible / Unsatisfiable (drop reasons)."""
-    dtype = data_type(settings, i)
-    ctx = Ctx(pool, settings, i)
+def build(pool: Pool, dialogs, seed: int, i: int) -> Skeleton:
+    """The skeleton of sample i under the `dialogs` config section. Raises Infeasible / Unsatisfiable
+    (drop reasons)."""
+    dtype = data_type(dialogs.mix, seed, i)
+    ctx = Ctx(pool, dialogs, seed, i)
     targets, turns = BUILDERS[dtype](ctx)
     home = turns[0].data.get("home") if not targets else targets[0]
-    k = candidate_count(ctx.rng, settings, len(targets))
-    ranked = rank_distractors(pool, ctx.rng, targets, k - len(targets) + settings.max_extra,
-                              settings.distractor_tiers, domain=pool.apis[home].domain)
+    k = candidate_count(ctx.rng, dialogs.candidate_weights, len(targets))
+    tiers = dialogs.distractors
+    ranked = rank_distractors(pool, ctx.rng, targets, k - len(targets) + max_extra(dialogs.steering),
+                              (tiers.same_subdomain, tiers.same_domain, tiers.other_domain),
+                              domain=pool.apis[home].domain)
     if not targets:  # non-tool: the offered tools are the home domain's, the request is not
         ranked = _without_home_first(ranked, home)
         if turns[0].kind == "oos":  # nothing offered may do what is asked
             ranked = [a for a in ranked if not _same_job(pool.apis[a], pool.apis[turns[0].data["api"]])]
-    wording = weighted(ctx.rng, settings.wording_weights)
+    wording = weighted(ctx.rng, dialogs.wording_weights)
     cands = targets + ranked
     order = {a: ctx.rng.random() for a in cands}
     return Skeleton(i, dtype, pool.apis[home].domain, targets, ranked, k, wording, order, turns)

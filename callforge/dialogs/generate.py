@@ -1,26 +1,25 @@
 """The offline engine: skeleton → words → checks → steering → encoded lines, for a range of indices.
 
 Every sample depends only on (seed, index, config), so ranges run in worker processes (which also
-schema-check and encode their records) and come back in index order: the output is the same bytes
-for any worker count, batch size or shard split.
+schema-check and encode their records) through the stage's ordered map and come back in index order:
+the output is the same bytes for any worker count, batch size or shard split.
 """
 from __future__ import annotations
 
-import multiprocessing as mp
 from dataclasses import dataclass
+from typing import Callable
 
+from callforge.calling.offline.values import Unsatisfiable
 from callforge.core import io, records
 
 from .builders import build
 from .checks import check
-from .offline_values import Unsatisfiable
 from .pool import Pool
 from .render import can_move, render, sample_id
 from .sampling import data_type
-from .settings import Settings
 from .skeleton import Dropped, Infeasible, Skeleton
 from .stats import facts
-from .steering import Bounds, calibrate, make_scorer, steer
+from .steering import Bounds, calibrate, steer
 
 
 @dataclass
@@ -63,16 +62,16 @@ def encode(recs: list[dict]) -> tuple[list[str], list[dict]]:
     return [dumps_sample(r) for r in recs], [facts(r) for r in recs]
 
 
-def drop_record(settings: Settings, provenance: dict, i: int, reason: str, detail: str) -> dict:
-    return {"id": sample_id(i), "index": i, "data_type": data_type(settings, i), "reason": reason,
+def drop_record(mix: dict, seed: int, provenance: dict, i: int, reason: str, detail: str) -> dict:
+    return {"id": sample_id(i), "index": i, "data_type": data_type(mix, seed, i), "reason": reason,
             "detail": detail[:300], "provenance": provenance}
 
 
-def skeletons(pool: Pool, settings: Settings, indices) -> tuple[list[Item], list[tuple[int, str, str]]]:
+def skeletons(pool: Pool, dialogs, seed: int, indices) -> tuple[list[Item], list[tuple[int, str, str]]]:
     items, drops = [], []
     for i in indices:
         try:
-            sk = build(pool, settings, i)
+            sk = build(pool, dialogs, seed, i)
         except Infeasible as e:
             drops.append((i, e.code, str(e)))
             continue
@@ -84,29 +83,32 @@ def skeletons(pool: Pool, settings: Settings, indices) -> tuple[list[Item], list
 
 
 class Engine:
-    def __init__(self, pool: Pool, settings: Settings, provenance: dict, scorer=None, bounds: Bounds | None = None):
-        self.pool, self.s, self.prov, self.scorer, self.bounds = pool, settings, provenance, scorer, bounds
+    """Offline samples for index ranges. `dialogs` is the config section as plain values
+    (OmegaConf.to_object): read for every sample, and inherited by the worker processes."""
+
+    def __init__(self, pool: Pool, dialogs, seed: int, provenance: dict, scorer=None, bounds: Bounds | None = None):
+        self.pool, self.d, self.seed, self.prov, self.scorer, self.bounds = pool, dialogs, seed, provenance, scorer, bounds
 
     def _render_many(self, pairs):
         # Checked once, after steering picked the version to keep (offline rounds differ in words
         # and offered tools only, so a check failure is rare and costs the sample, not a round).
-        return [render(self.pool, it.sk, k[0], k[1], self.s.seed, self.s.thinking, self.prov) for it, k in pairs]
+        return [render(self.pool, it.sk, k[0], k[1], self.seed, self.d.thinking, self.prov) for it, k in pairs]
 
     def _move(self, it: Item, knobs, harder: bool):
         return can_move(it.sk, knobs[0], knobs[1], harder)
 
     def records(self, lo: int, hi: int) -> tuple[list[dict], list[dict]]:
-        items, failed = skeletons(self.pool, self.s, range(lo, hi))
+        items, failed = skeletons(self.pool, self.d, self.seed, range(lo, hi))
         out = []
         for it, (rec, info) in zip(items, steer(items, self._render_many, self._move, self.scorer, self.bounds,
-                                                self.s.steering.max_rounds)):
+                                                self.d.steering.max_rounds)):
             reason = rec.reason if isinstance(rec, Dropped) else check(rec)
             if reason:
                 failed.append((it.sk.index, reason, rec.detail if isinstance(rec, Dropped) else
                                "failed the generation-time check"))
             else:
                 out.append(with_steering(rec, info))
-        drops = [drop_record(self.s, self.prov, i, r, d) for i, r, d in sorted(failed)]
+        drops = [drop_record(self.d.mix, self.seed, self.prov, i, r, d) for i, r, d in sorted(failed)]
         return out, drops
 
     def run(self, lo: int, hi: int) -> tuple[list[str], list[dict], list[dict]]:
@@ -115,12 +117,12 @@ class Engine:
         return lines, fs, drops
 
     def calibrate(self) -> Bounds | None:
-        st = self.s.steering
+        st = self.d.steering
         if self.scorer is None:
             return None
         if st.lower is not None or st.upper is not None:
             return Bounds(st.lower, st.upper, "config")
-        items, _ = skeletons(self.pool, self.s, range(min(st.calibration_samples, self.s.samples)))
+        items, _ = skeletons(self.pool, self.d, self.seed, range(min(st.calibration_samples, self.d.samples)))
         recs = [r for r in self._render_many([(it, it.knobs) for it in items]) if isinstance(r, dict)]
         scores = [x.get("loss") for x in self.scorer.score(recs)] if recs else []
         if not any(s is not None for s in scores):
@@ -128,33 +130,32 @@ class Engine:
         return calibrate(scores, st.lower_percentile, st.upper_percentile)
 
 
-_ENGINE: Engine | None = None   # set in the parent before forking; workers inherit it
+_ENGINE: Engine | None = None   # this process's engine, set by _use_engine (the map's worker init)
 
 
-def _work(span):
-    return _ENGINE.run(*span)
-
-
-def generate(engine: Engine, indices: range, workers: int = 1):
-    """Yield (lines, facts, drops, n_indices) per batch of `indices`, in index order."""
+def _use_engine(engine: Engine | None) -> None:
     global _ENGINE
-    batch = max(1, engine.s.batch)
-    spans = [(lo, min(indices.stop, lo + batch)) for lo in range(indices.start, indices.stop, batch)]
-    if workers <= 1 or len(spans) <= 1:
-        for span in spans:
-            yield (*engine.run(*span), span[1] - span[0])
-        return
     _ENGINE = engine
+
+
+def _run_span(span: tuple[int, int]):
+    lo, hi = span
+    return (*_ENGINE.run(lo, hi), hi - lo)
+
+
+def generate(engine: Engine, indices: range, workers: int, map_fn: Callable):
+    """Yield (lines, facts, drops, n_indices) per batch of `indices`, in index order. map_fn is the
+    stage's ordered parallel map (ctx.map): workers get the engine through its init, by fork."""
+    batch = max(1, engine.d.batch)
+    spans = [(lo, min(indices.stop, lo + batch)) for lo in range(indices.start, indices.stop, batch)]
     try:
-        with mp.get_context("fork").Pool(workers) as procs:
-            for span, res in zip(spans, procs.imap(_work, spans)):
-                yield (*res, span[1] - span[0])
+        yield from map_fn(_run_span, spans, min(workers, len(spans)), init=_use_engine, initargs=(engine,))
     finally:
-        _ENGINE = None
+        _use_engine(None)      # with one worker the map ran here: do not keep the engine alive
 
 
-def engine_for(pool: Pool, settings: Settings, provenance: dict, cfg=None) -> Engine:
-    scorer = make_scorer(settings.steering.scorer, cfg)
-    eng = Engine(pool, settings, provenance, scorer)
+def engine_for(pool: Pool, dialogs, seed: int, provenance: dict, scorer=None) -> Engine:
+    """The offline engine with its steering bounds: configured, or calibrated on the first samples."""
+    eng = Engine(pool, dialogs, seed, provenance, scorer)
     eng.bounds = eng.calibrate()
     return eng

@@ -12,13 +12,13 @@ import asyncio
 
 from .assistant_agent import LLMAssistant
 from .checks import check
+from .generate import drop_record, encode, skeletons, with_steering
 from .phrasing import humanise
 from .pool import Pool
 from .prompts import thinking_text
 from .render import can_move, candidates, sample_id
-from .settings import Settings
 from .skeleton import Dropped, Skeleton
-from .steering import steer
+from .steering import Bounds, calibrate, steer
 from .tool_agent import dumps, simulate_llm
 from .user_agent import LLMUser
 
@@ -84,11 +84,13 @@ def instructions(pool: Pool, sk: Skeleton) -> list[str]:
 
 
 class LLMDialogs:
-    def __init__(self, pool: Pool, settings: Settings, gw, provenance: dict, scorer=None, bounds=None):
-        self.pool, self.s, self.gw, self.prov = pool, settings, gw, provenance
+    """Model-made dialogs for index ranges; `dialogs` is the config section (plain values or node)."""
+
+    def __init__(self, pool: Pool, dialogs, seed: int, gw, provenance: dict, scorer=None, bounds=None):
+        self.pool, self.d, self.seed, self.gw, self.prov = pool, dialogs, seed, gw, provenance
         self.scorer, self.bounds = scorer, bounds
         self.user = LLMUser(gw)
-        self.assistant = LLMAssistant(gw, settings.votes, settings.thinking)
+        self.assistant = LLMAssistant(gw, dialogs.votes, dialogs.thinking)
 
     async def dialog(self, sk: Skeleton, knobs) -> dict | Dropped:
         offered = candidates(sk, knobs[0])
@@ -106,13 +108,13 @@ class LLMDialogs:
                 return Dropped(reason, "user agent")
             msgs.append({"role": "user", "content": text})
             questions = 0
-            for _ in range(self.s.max_steps):
+            for _ in range(self.d.max_steps):
                 dec, reason, info, _ = await self.assistant.decide(tools, msgs)
                 if info is not None:
                     votes.append(info)
                 if dec is None:
                     return Dropped(reason, "assistant agent")
-                thinking = thinking_text(dec.get("thinking")) if self.s.thinking else None
+                thinking = thinking_text(dec.get("thinking")) if self.d.thinking else None
                 action = dec["action"]
                 if action == "call":
                     calls = []
@@ -150,11 +152,11 @@ class LLMDialogs:
                     return Dropped(reason, "user agent (answer)")
                 msgs.append({"role": "user", "content": text})
             else:
-                return Dropped("dialogs.max_steps", f"no answer within {self.s.max_steps} assistant steps")
+                return Dropped("dialogs.max_steps", f"no answer within {self.d.max_steps} assistant steps")
         used = list(dict.fromkeys(c["name"] for m in msgs for c in m.get("tool_calls") or []))
         rec = {"id": sample_id(sk.index), "data_type": sk.data_type, "domain": sk.domain, "tools": tools,
                "messages": msgs, "apis_used": used,
-               "voting": {"votes": self.s.votes, "decisions": len(votes),
+               "voting": {"votes": self.d.votes, "decisions": len(votes),
                           "min_samples": min((v["samples"] for v in votes), default=0)},
                "provenance": self.prov}
         reason = check(rec)
@@ -162,18 +164,40 @@ class LLMDialogs:
 
     def run(self, indices) -> tuple[list[dict], list[dict]]:
         """Records and drop records for these sample indices (steered when a scorer is set)."""
-        from .generate import drop_record, skeletons, with_steering
-
-        items, failed = skeletons(self.pool, self.s, indices)
+        items, failed = skeletons(self.pool, self.d, self.seed, indices)
 
         def render_many(pairs):
             return self.gw.run_all([self.dialog(it.sk, k) for it, k in pairs])
 
         out = []
         for it, (rec, info) in zip(items, steer(items, render_many, lambda it, k, h: can_move(it.sk, k[0], k[1], h),
-                                                self.scorer, self.bounds, self.s.steering.max_rounds)):
+                                                self.scorer, self.bounds, self.d.steering.max_rounds)):
             if isinstance(rec, Dropped):
                 failed.append((it.sk.index, rec.reason, rec.detail))
             else:
                 out.append(with_steering(rec, info))
-        return out, [drop_record(self.s, self.prov, i, r, d) for i, r, d in sorted(failed)]
+        return out, [drop_record(self.d.mix, self.seed, self.prov, i, r, d) for i, r, d in sorted(failed)]
+
+
+def model_batches(pool: Pool, dialogs, seed: int, gw, provenance: dict, scorer, indices: range):
+    """Batches of model-made dialogs as (lines, facts, drops, n), like the offline engine's; and a
+    getter for the steering bounds used (configured, else those the last batch calibrated)."""
+    st = dialogs.steering
+    holder: dict = {"b": Bounds(st.lower, st.upper, "config") if st.lower is not None or st.upper is not None else None}
+
+    def first_round(scores):  # no configured bounds: each batch's first round calibrates them
+        ok = [x for x in scores if x is not None]
+        holder["b"] = calibrate(ok, st.lower_percentile, st.upper_percentile) if ok else None
+        return holder["b"]
+
+    runner = LLMDialogs(pool, dialogs, seed, gw, provenance, scorer, holder["b"] or first_round)
+
+    def batches():
+        step = max(1, dialogs.batch)
+        for lo in range(indices.start, indices.stop, step):
+            span = range(lo, min(indices.stop, lo + step))
+            recs, drops = runner.run(span)
+            lines, fs = encode(recs)
+            yield lines, fs, drops, len(span)
+
+    return batches(), lambda: holder["b"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 
-from .offline_values import tokens
+from callforge.calling.offline.names import tokens
 
 # Base-form verbs that API descriptions commonly start with.
 VERBS = frozenset("""get retrieve fetch find search list create add update delete remove calculate compute convert

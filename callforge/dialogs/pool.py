@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import jsonschema_rs
 
-from .offline_values import singular, tokens
+from callforge.calling.offline.names import singular, tokens
 
 SCALARS = ("string", "integer", "number")
 # Result fields named like this are identifiers another call can take.

@@ -1,28 +1,62 @@
-"""Choosing what a dialog is about: its data type, its APIs, their arguments, its distractors."""
+"""Choosing what a dialog is about: its data type, its APIs, their arguments, its distractors.
+
+The functions read the `dialogs` config section (callforge/core/config_schema.py: DialogsConfig) or
+plain values taken from it; `check_config` refuses, before any work, values its types allow but the
+generator cannot honour.
+"""
 from __future__ import annotations
 
 import bisect
 import itertools
 import random
 
+from callforge.calling.offline.values import Unsatisfiable, gen_value, order_ranges
+from callforge.core.errors import CallforgeError
 from callforge.core.seeds import derive
 
-from .offline_values import Unsatisfiable, gen_value, order_ranges
 from .pool import Api, Pool
-from .settings import Settings
+from .skeleton import DATA_TYPES
 
 _PHI = 0.6180339887498949
+NON_TOOL_KINDS = ("out_of_scope", "arithmetic", "capability")
 
 
-def data_type(settings: Settings, i: int) -> str:
+def check_config(dialogs) -> None:
+    """Fail before any work, naming the key, on what config_schema.py's types and ranges let through
+    but the generator cannot honour (unknown data types, pairs out of order, weights all zero)."""
+    def need(ok: bool, key: str, what: str):
+        if not ok:
+            raise CallforgeError("dialogs.bad_config", f"dialogs.{key}: {what}")
+    unknown = set(dialogs.mix) - set(DATA_TYPES)
+    need(not unknown, "mix", f"unknown data type(s) {sorted(unknown)} (known: {', '.join(DATA_TYPES)})")
+    need(sum(dialogs.mix.values()) > 0, "mix", "weights must sum to more than 0")
+    for key, lo in (("parallel_calls", 2), ("turns", 2), ("chain_steps", 2)):
+        v = list(getattr(dialogs, key))
+        need(len(v) == 2 and lo <= v[0] <= v[1], key, f"expected [min, max] with {lo} <= min <= max, got {v}")
+    w = dialogs.candidate_weights
+    need(len(w) > 0 and min(w) >= 0 and sum(w) > 0, "candidate_weights", "expected non-negative weights, not all zero")
+    w = dialogs.wording_weights
+    need(len(w) == 3 and min(w) >= 0 and sum(w) > 0,
+         "wording_weights", "expected three non-negative weights (close, paraphrased, far)")
+    need(min(dialogs.mix.values(), default=0) >= 0, "mix", "weights must be non-negative")
+    need(set(dialogs.non_tool_kinds) <= set(NON_TOOL_KINDS) and sum(dialogs.non_tool_kinds.values()) > 0,
+         "non_tool_kinds", "kinds are out_of_scope, arithmetic, capability, weights not all zero")
+
+
+def data_type(mix: dict, seed: int, i: int) -> str:
     """Type of sample i. A golden-ratio sequence instead of independent draws: every prefix of the
     samples (and every shard) follows the configured mix within a fraction of a percent."""
-    names = [t for t, w in settings.mix if w > 0]
-    weights = [w for t, w in settings.mix if w > 0]
+    names = [t for t in DATA_TYPES if mix.get(t, 0.0) > 0]
+    weights = [mix[t] for t in names]
     total = sum(weights)
     cum = list(itertools.accumulate(w / total for w in weights))
-    u = (i * _PHI + derive(settings.seed, "dialogs-mix") / 2**64) % 1.0
+    u = (i * _PHI + derive(seed, "dialogs-mix") / 2**64) % 1.0
     return names[min(bisect.bisect_right(cum, u), len(names) - 1)]
+
+
+def max_extra(steering) -> int:
+    """The most candidate APIs steering may add to a sample (`dialogs.steering`): rounds × step."""
+    return steering.max_rounds * steering.step_candidates
 
 
 def weighted(rng: random.Random, weights) -> int:
@@ -37,8 +71,9 @@ def weighted(rng: random.Random, weights) -> int:
     return len(weights) - 1
 
 
-def candidate_count(rng, settings: Settings, need: int) -> int:
-    return max(need, 1 + weighted(rng, settings.candidate_weights))
+def candidate_count(rng, weights, need: int) -> int:
+    """How many APIs to offer: drawn with `dialogs.candidate_weights` (P(1), P(2), ...), at least `need`."""
+    return max(need, 1 + weighted(rng, weights))
 
 
 def rank_distractors(pool: Pool, rng, targets: list[int], n: int, tiers, domain: str | None = None) -> list[int]:

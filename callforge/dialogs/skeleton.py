@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from callforge.core.errors import CallforgeError
+
 DATA_TYPES = ("single", "parallel", "dependent", "non_tool", "clarify", "multi_turn")
 
 # Where an argument value comes from (Call.sources); anything not listed came from the user's request.
@@ -13,12 +15,8 @@ FROM_TOOL = "tool"      # ("tool", call_id, result path): a dependent call
 FROM_ANSWER = "answer"  # ("answer",): the user's reply to a clarifying question
 
 
-class Infeasible(ValueError):
+class Infeasible(CallforgeError):
     """This pool cannot make this data type (e.g. no result feeds any parameter): a drop reason."""
-
-    def __init__(self, code: str, detail: str = ""):
-        super().__init__(f"{code}: {detail}")
-        self.code = code
 
 
 @dataclass

@@ -26,10 +26,23 @@ def facts(r: dict) -> dict:
             "voting": r.get("voting")}
 
 
-def summarise(fs: list[dict], drops: list[dict], requested: int, mix: dict) -> dict:
+def summarise(fs: list[dict], drops: list[dict], requested: int, mix: dict, scorer: str, bounds) -> dict:
+    """The run's statistics; mix is `dialogs.mix`, scorer `dialogs.steering.scorer`, bounds the
+    steering Bounds used (or None)."""
     per_type = Counter(f["type"] for f in fs)
-    total_w = sum(mix.values()) or 1.0
+    total_w = sum(mix.get(t, 0.0) for t in DATA_TYPES) or 1.0
     n = len(fs)
+    steering = {
+        "scored": sum(f["score"] is not None for f in fs),
+        "rounds": _dist([f["rounds"] for f in fs]),
+        "regenerated": sum(1 for f in fs if f["rounds"]),
+        "kept_regenerated": sum(1 for f in fs if f["kept_round"]),
+        "scorer": scorer,
+    }
+    if bounds is not None:
+        steering.update(lower=bounds.lower, upper=bounds.upper, bounds_source=bounds.source,
+                        in_bounds_before=in_bounds_share([f["initial_score"] for f in fs], bounds.lower, bounds.upper),
+                        in_bounds_after=in_bounds_share([f["score"] for f in fs], bounds.lower, bounds.upper))
     return {
         "samples_requested": requested,
         "samples_written": n,
@@ -45,13 +58,22 @@ def summarise(fs: list[dict], drops: list[dict], requested: int, mix: dict) -> d
         "candidate_apis": _dist([f["tools"] for f in fs]),
         "apis_used": _dist([f["used"] for f in fs]),
         "thinking_share": round(sum(f["thinking"] for f in fs) / n, 4) if n else 0.0,
-        "steering": {
-            "scored": sum(f["score"] is not None for f in fs),
-            "rounds": _dist([f["rounds"] for f in fs]),
-            "regenerated": sum(1 for f in fs if f["rounds"]),
-            "kept_regenerated": sum(1 for f in fs if f["kept_round"]),
-        },
+        "steering": steering,
     }
+
+
+OFFLINE_VOTING = {"mode": "not informative offline",
+                  "why": "the procedural assistant is deterministic: n samples of a decision would be identical, "
+                         "so each decision is made once and voting drops nothing"}
+
+
+def model_voting(fs: list[dict], drops: list[dict], votes: int) -> dict:
+    """How consistency voting went on the model path (votes: `dialogs.votes` per decision)."""
+    per_sample = [f["voting"] or {} for f in fs]
+    return {"mode": "model", "votes_per_decision": votes,
+            "decisions_kept": sum(v.get("decisions", 0) for v in per_sample),
+            "dropped_for_disagreement": sum(d["reason"] == "dialogs.vote_disagreement" for d in drops),
+            "samples_with_fewer_votes_returned": sum(1 for v in per_sample if v.get("min_samples", 0) < votes)}
 
 
 def in_bounds_share(scores, lower, upper) -> float | None:

@@ -26,15 +26,16 @@ class HeuristicLoss:
                  if any(m.get("role") == "assistant" for m in s.get("messages", ())) else None} for s in samples]
 
 
-def make_scorer(name: str, cfg=None):
-    """None (no steering), the heuristic loss, or the complexity stage's configured scorer."""
+def make_scorer(name: str, scorer_cfg=None):
+    """None (no steering), the heuristic loss, or the complexity stage's scorer, configured by the
+    `scorer` section (scorer_cfg: read only for name == "complexity")."""
     if name in ("none", "", None):
         return None
     if name == "heuristic":
         return HeuristicLoss()
     if name == "complexity":
         from callforge.complexity import make_scorer as scoring_scorer
-        return scoring_scorer(cfg.scorer)
+        return scoring_scorer(scorer_cfg)
     raise ValueError(f"dialogs.steering.scorer: unknown scorer {name!r} (heuristic | complexity | none)")
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 
-from .offline_values import Unsatisfiable, gen_value
+from callforge.calling.offline.values import Unsatisfiable, gen_value
+
 from .pool import Api
 from . import prompts
 

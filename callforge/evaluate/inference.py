@@ -17,7 +17,6 @@ import copy
 import re
 import time
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 from callforge.calling.calls import ParseError, parse_calls
 from callforge.complexity.render import context_before_first_response, render, system_text
@@ -100,7 +99,7 @@ def end_aliases(model, end_id: int) -> list[int]:
 class HFGenerator:
     """Greedy answers from a transformers causal LM (optionally a peft model)."""
 
-    def __init__(self, model, tokenizer, chat_format: str, max_new_tokens: int = 128, batch_size: int = 8,
+    def __init__(self, model, tokenizer, chat_format: str, *, max_new_tokens: int, batch_size: int,
                  max_prompt_tokens: int | None = None, adapter: bool = True):
         self.model, self.tok, self.fmt = model, tokenizer, chat_format
         self.adapter = adapter   # False on a peft model: answer as the base model (adapter switched off)
@@ -154,22 +153,24 @@ class HFGenerator:
         return out
 
 
-def local_generators(spec: str, adapter_dir: str | None, chat_format: str | None = None, device: str = "auto",
-                     **kw) -> tuple[dict, dict]:
+def local_generators(model_cfg, adapter_dir: str | None, *, max_new_tokens: int, batch_size: int) -> tuple[dict, dict]:
     """{"base": ..., "finetuned": ...} sharing one loaded model (the adapter switched off for the
-    base), and load info. Without adapter_dir, only "base"."""
+    base), and load info. model_cfg names the base model as fine-tuning did (the `finetune` section:
+    base_model, chat_format, device, dtype). Without adapter_dir, only "base"."""
     from callforge.finetune import base_model
 
-    loaded = base_model.load(spec, device=device)
-    fmt = base_model.chat_format_for(loaded, chat_format)
+    loaded = base_model.load(model_cfg.base_model, model_cfg.device, model_cfg.dtype)
+    fmt = base_model.chat_format_for(loaded, model_cfg.chat_format)
     model = loaded.model
     t0 = time.perf_counter()
     if adapter_dir:
         from peft import PeftModel
         model = PeftModel.from_pretrained(model, adapter_dir)
         model.eval()
-    info = {"base_model": spec, "base_sha256": loaded.sha256, "chat_format": fmt, "load_s": loaded.load_s,
-            "load_from_cache": loaded.from_cache, "adapter_load_s": round(time.perf_counter() - t0, 2)}
+    info = {"base_model": model_cfg.base_model, "base_sha256": loaded.sha256, "chat_format": fmt,
+            "load_s": loaded.load_s, "load_from_cache": loaded.from_cache,
+            "adapter_load_s": round(time.perf_counter() - t0, 2)}
+    kw = {"max_new_tokens": max_new_tokens, "batch_size": batch_size}
     gens = {"base": HFGenerator(model, loaded.tokenizer, fmt, adapter=False, **kw)}
     if adapter_dir:
         gens["finetuned"] = HFGenerator(model, loaded.tokenizer, fmt, adapter=True, **kw)
@@ -179,18 +180,17 @@ def local_generators(spec: str, adapter_dir: str | None, chat_format: str | None
 class ServerGenerator:
     """Greedy answers from an OpenAI-compatible server, through callforge's gateway."""
 
-    def __init__(self, base_url: str, model: str, cache_dir, seed: int = 0, max_tokens: int = 256,
-                 api_key_env: str | None = None, concurrency: int = 8, timeout_s: float = 120.0,
-                 max_retries: int = 3, cache: bool = True):
-        from dataclasses import asdict
-
+    def __init__(self, server, model: str, *, max_tokens: int, cache_dir, seed: int):
+        """server: the `evaluate.server` config section; model: the name the server knows the model by."""
         from callforge.core.config_schema import LLMConfig
         from callforge.core.gateway import Gateway
 
-        cfg = LLMConfig(provider="compatible", model=model, base_url=base_url, api_key_env=api_key_env,
-                        temperature=0.0, top_p=1.0, max_tokens=max_tokens, concurrency=concurrency,
-                        timeout_s=timeout_s, max_retries=max_retries, repair_retries=0, cache=cache)
-        self.gateway = Gateway(SimpleNamespace(**asdict(cfg)), stage="evaluate", cache_dir=cache_dir, seed=seed)
+        llm = LLMConfig(provider="compatible", model=model, base_url=server.base_url, api_key_env=server.api_key_env,
+                        temperature=0.0, top_p=1.0, max_tokens=max_tokens, concurrency=server.concurrency,
+                        timeout_s=server.timeout_s, max_retries=server.max_retries, repair_retries=0,
+                        backoff_base_s=server.backoff_base_s, backoff_max_s=server.backoff_max_s,
+                        cache=server.cache, seed=None)
+        self.gateway = Gateway(llm, stage="evaluate", cache_dir=cache_dir, seed=seed)
         self.max_tokens = max_tokens
         self.failures: dict[str, int] = {}
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from omegaconf import OmegaConf
 
 from callforge.export.common import dumps
 
@@ -73,6 +74,15 @@ def _size_category(n: int) -> str:
         if n < bound:
             return label
     return "n>1M"
+
+
+def card_config(cfg) -> str:
+    """The `seed`, `split` and `export` settings as the card shows them: `workers` has no effect on the
+    data, so it is left out (the cards do not change with the worker count)."""
+    def shown(section) -> dict:
+        return {k: v for k, v in OmegaConf.to_container(section).items() if k != "workers"}
+    return OmegaConf.to_yaml(OmegaConf.create({"seed": int(cfg.seed), "split": shown(cfg.split),
+                                               "export": shown(cfg.export)}))
 
 
 def card(subset: str, stats: dict, config_yaml: str, provenance: Counter, license: str, formats: list[str]) -> str:

@@ -20,10 +20,11 @@ import orjson
 import pyarrow as pa
 import pyarrow.json as paj
 
-from callforge.core import io, records
 from callforge.calling.calls import PrintError
+from callforge.core import io, records
+from callforge.core.errors import CallforgeError
 from callforge.export import bfcl_eval, hf, openai_ft, sharegpt, xlam
-from callforge.split.subsets import TRAIN_SUBSETS
+from callforge.split import TRAIN_SUBSETS
 
 JSONL = {"sharegpt": sharegpt.record, "openai": openai_ft.record, "xlam": xlam.record}
 SCHEMA = {"sharegpt": "sharegpt", "openai": "openai_ft", "xlam": "xlam"}
@@ -52,25 +53,67 @@ def plan(formats: list[str], workers: int) -> list[list[str]]:
     return [[f for f, i in zip(formats, best) if i == p] for p in range(n)]
 
 
+class ExportError(CallforgeError):
+    """An export that cannot be made; .code is a stable reason."""
+
+    def __reduce__(self):       # unpickled from a worker process (Part.error): rebuilt from code and message
+        return type(self), (self.code, self.message)
+
+
+def check_formats(formats) -> list[str]:
+    """The configured formats, if callforge writes them all."""
+    formats = list(formats)
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown or not formats:
+        raise ExportError("export.unknown_format", f"export.formats: {unknown or 'empty'} (known: {', '.join(FORMATS)})")
+    return formats
+
+
+@dataclass(frozen=True)
+class Manifests:
+    """split's manifests (data/split/<subset>.jsonl), by input line: split names the exact line of each
+    sample it accepted."""
+    ids: dict[int, str]                  # line → sample id, for every subset and the eval split
+    member: dict[int, int]               # line → bitmask over TRAIN_SUBSETS
+    loss: dict[int, float | None]        # line → complexity
+    eval_lines: set[int]                 # lines of the eval split
+
+
+def read_manifests(paths: dict[str, Path]) -> Manifests:
+    """`paths`: each of TRAIN_SUBSETS and "eval" → its manifest file."""
+    ids: dict[int, str] = {}
+    member: dict[int, int] = {}
+    loss: dict[int, float | None] = {}
+    for bit, name in enumerate((*TRAIN_SUBSETS, "eval")):
+        for r in io.iter_jsonl(paths[name]):
+            ids[r["line"]] = r["id"]
+            if name != "eval":
+                member[r["line"]] = member.get(r["line"], 0) | (1 << bit)
+                loss[r["line"]] = r["loss"]
+    return Manifests(ids, member, loss, {ln for ln in ids if ln not in member})
+
+
+@dataclass(frozen=True)
+class PartJob:
+    """What one part writes: it crosses to a worker process, so it holds plain values."""
+    formats: list[str]
+    first: bool                          # the first part also counts provenance and writes the eval split
+    verified: Path                       # data/verified.jsonl
+    out: Path                            # data/export
+    manifests: Manifests
+    export: dict                         # the export config (OmegaConf.to_container(cfg.export))
+
+
 @dataclass
 class Part:
+    """What one part wrote."""
     written: dict[str, Counter] = field(default_factory=lambda: {s: Counter() for s in TRAIN_SUBSETS})
     skipped: Counter = field(default_factory=Counter)
     md5: dict[str, str] = field(default_factory=dict)                 # JSONL file → md5
     provenance: dict[str, Counter] = field(default_factory=lambda: {s: Counter() for s in TRAIN_SUBSETS})
     eval_md5: dict[str, str] = field(default_factory=dict)            # eval split file → md5 (first part)
     eval_stats: dict = field(default_factory=dict)
-
-
-class ExportError(ValueError):
-    """An export that cannot be made; .code is a stable reason."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(f"{code}: {message}")
-        self.code, self.message = code, message
-
-    def __reduce__(self):                        # raised in a worker process, re-raised in the stage
-        return type(self), (self.code, self.message)
+    error: Exception | None = None                                    # why the part could not be written
 
 
 class HashedOut:
@@ -100,10 +143,37 @@ def samples(path, wanted: dict[int, str]):
                 yield ln, s
 
 
-def write_part(formats: list[str], first: bool, verified: Path, out: Path, ids: dict[int, str],
-               member: dict[int, int], loss: dict[int, float | None], eval_lines: set[int], validate: bool,
-               compression: str, group_rows: int) -> Part:
-    """Write `formats` for every subset; the first part also counts provenance and writes the eval split."""
+def merge(parts: list[Part]) -> Part:
+    """The parts' counts and md5s together; provenance and the eval split as the first part wrote them."""
+    for p in parts:
+        if p.error is not None:
+            raise p.error
+    first = parts[0]
+    total = Part(provenance=first.provenance, eval_md5=first.eval_md5, eval_stats=first.eval_stats)
+    for p in parts:
+        total.skipped.update(p.skipped)
+        total.md5.update(p.md5)
+        for s in TRAIN_SUBSETS:
+            total.written[s].update(p.written[s])
+    return total
+
+
+def write_part(job: PartJob) -> Part:
+    """Write the job's formats for every subset; the first part also counts provenance and writes the eval split.
+
+    Bad input comes back as Part.error rather than raised (merge raises it): a raise would stop the
+    stage's other parts halfway, their temporary files left behind, while a returned error lets each
+    part clean up after itself."""
+    try:
+        return _write_part(job)
+    except (ExportError, records.RecordError) as e:
+        return Part(error=e)
+
+
+def _write_part(job: PartJob) -> Part:
+    formats, first, verified, out = job.formats, job.first, job.verified, job.out
+    ids, member, loss, eval_lines = job.manifests.ids, job.manifests.member, job.manifests.loss, job.manifests.eval_lines
+    validate, hf_cfg = job.export["validate"], job.export["hf"]
     part = Part()
     eval_samples: list[dict] = []
     found: set[int] = set()
@@ -113,7 +183,7 @@ def write_part(formats: list[str], first: bool, verified: Path, out: Path, ids: 
     with ExitStack() as stack:
         files = {(s, f): HashedOut(stack.enter_context(io.atomic_open(out / s / f"{f}.jsonl", "wb")))
                  for s in TRAIN_SUBSETS for f in jsonl}
-        sinks = {s: hf.ParquetSink(out / s / "hf" / hf.DATA_FILE, compression)
+        sinks = {s: hf.ParquetSink(out / s / "hf" / hf.DATA_FILE, hf_cfg["compression"])
                  for s in TRAIN_SUBSETS} if "hf" in formats else {}
         stack.callback(lambda: [k.abort() for k in sinks.values() if k.writer.is_open])
         batch, masks = [], []
@@ -162,7 +232,7 @@ def write_part(formats: list[str], first: bool, verified: Path, out: Path, ids: 
             if sinks:
                 batch.append(orjson.dumps(hf.row(sample, loss[ln]), option=orjson.OPT_APPEND_NEWLINE))
                 masks.append(mask)
-                if len(batch) >= group_rows:
+                if len(batch) >= hf_cfg["row_group_size"]:
                     flush()
         flush()
         missing = len(wanted.keys() - found)

@@ -20,20 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callforge.core import io
+from callforge.core.errors import CallforgeError
 
 PACKAGED = "packaged"
 
-CODES = {
-    "model.extra_missing": "the optional extra `train` (torch, transformers, peft, gguf) is not installed",
-    "model.not_found": "the base model file or folder does not exist",
-    "model.load_failed": "transformers could not load the model",
-}
 
-
-class ModelError(RuntimeError):
-    def __init__(self, code: str, message: str):
-        super().__init__(f"{code}: {message}")
-        self.code = code
+class ModelError(CallforgeError):
+    """The base model cannot be loaded; .code is a `model.*` code (callforge/core/reasons.py)."""
 
 
 @dataclass
@@ -62,14 +55,12 @@ def cache_root() -> Path:
 
 def resolve(spec: str) -> tuple[str, Path, str | None]:
     """("gguf" | "hf", path or name, sha256 of a GGUF)."""
-    from callforge.complexity.model_files import sha256_file
+    from callforge.core.model_files import ModelFileError, packaged_gguf, sha256_file
 
     if spec == PACKAGED:
-        from callforge.complexity.base import ScoringError
-        from callforge.complexity.model_files import packaged_gguf
         try:
             path, sha = packaged_gguf()
-        except ScoringError as e:
+        except ModelFileError as e:
             raise ModelError("model.not_found", str(e)) from None
         return "gguf", path, sha
     p = Path(spec).expanduser()
@@ -102,8 +93,9 @@ def cpu_has_bf16() -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
-def load(spec: str = PACKAGED, device: str = "auto", dtype: str = "auto", cache: bool = True) -> Loaded:
-    """Base model and tokenizer, on `device` ("auto": cuda when available)."""
+def load(spec: str, device: str, dtype: str, cache: bool = True) -> Loaded:
+    """Base model and tokenizer, on `device` ("auto": cuda when available) in `dtype` ("auto": see
+    _device_dtype). Without `cache`, a GGUF is converted afresh (not saved)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")   # no model hubs at run time
     require_train_extra()
     import torch
@@ -166,8 +158,9 @@ def _save_conversion(model, tok, folder: Path) -> None:
         raise
 
 
-def chat_format_for(loaded: Loaded, configured: str | None = None) -> str:
-    """The prompt layout (callforge.complexity.render FORMATS) for this model."""
+def chat_format_for(loaded: Loaded, configured: str | None) -> str:
+    """The prompt layout (callforge.complexity.render FORMATS) for this model: the configured one, or
+    (None) the one its chat template or architecture implies."""
     from callforge.complexity.render import detect_format
 
     if configured:

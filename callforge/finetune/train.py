@@ -1,9 +1,9 @@
 """Supervised LoRA fine-tuning (optional extra `train`: torch, transformers, peft, gguf).
 
-Defaults are ToolACE's recipe (../shared/toolace.md §6): LoRA rank 16, alpha 32 on all linear
-modules, lr 1e-4, cosine schedule, warmup 0.1, 3 epochs, batch 48 (micro-batches accumulated).
-The `cpu` profile caps steps, sequence length and samples so that a run fits a laptop budget; on
-a GPU the full recipe runs unchanged (profile `full`).
+The settings are the typed config section `finetune` (conf/finetune/): `full` is ToolACE's recipe
+(../shared/toolace.md §6: LoRA rank 16, alpha 32 on all linear modules, lr 1e-4, cosine schedule,
+warmup 0.1, 3 epochs, batch 48, micro-batches accumulated); `cpu` caps steps, sequence length and
+samples so that a run fits a laptop budget.
 
 The loop is a plain one (no Trainer) for one reason: the loss needs logits only where a label is,
 so the output projection (262k x 640 for Gemma 3, the largest matrix of a small model) runs on
@@ -15,52 +15,12 @@ from __future__ import annotations
 import math
 import random
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from callforge.core.errors import CallforgeError
 from callforge.finetune import base_model
-from callforge.finetune.train_data import IGNORE, Example, build_examples, read_openai_jsonl
-
-
-@dataclass
-class TrainSettings:
-    base_model: str = base_model.PACKAGED
-    chat_format: str | None = None           # None: from the model's chat template / architecture
-    rank: int = 16
-    alpha: int = 32
-    dropout: float = 0.05
-    target_modules: str | list = "all-linear"
-    lr: float = 1e-4
-    scheduler: str = "cosine"                # cosine | linear | constant
-    warmup_ratio: float = 0.1
-    epochs: float = 3
-    batch_size: int = 48                     # sequences per optimizer step
-    micro_batch: int = 1                     # sequences per forward pass (accumulated to batch_size)
-    max_steps: int | None = None             # caps the optimizer steps the epochs would give
-    max_seq_len: int = 2048
-    max_samples: int | None = None
-    max_grad_norm: float = 1.0
-    seed: int = 0
-    device: str = "auto"
-    dtype: str = "auto"
-    threads: int | None = None               # CPU threads; None: all cores
-
-
-# Budget profiles: overrides on the recipe. `cpu` is planned from figures measured on this project's
-# 2-core machines: ~150 training tokens/s (metrics/finetune.json, tokens_per_s) on offline samples of
-# ~1,900 tokens (a tool list with return schemas is long; 2,048 keeps most of them), so 4 steps x 4
-# sequences take ~3 minutes (measured ~100 tokens/s with the <end_of_turn> row trained too). So few steps at the recipe's lr 1e-4 barely move a LoRA adapter; the
-# profile raises it.
-PROFILES: dict[str, dict] = {
-    "full": {},
-    "cpu": {"max_steps": 4, "batch_size": 4, "max_seq_len": 2048, "max_samples": 32, "lr": 1e-3},
-}
-
-
-def settings(profile: str = "cpu", **overrides) -> TrainSettings:
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; one of {', '.join(PROFILES)}")
-    return replace(TrainSettings(), **{**PROFILES[profile], **overrides})
+from callforge.finetune.train_data import IGNORE, Example
 
 
 @dataclass
@@ -133,45 +93,46 @@ def chat_token_ids(tokenizer, chat_format: str) -> list[int]:
     return ids if len(ids) == 1 else []
 
 
-def train(examples: list[Example], loaded: base_model.Loaded, s: TrainSettings, out_dir: str | Path,
+def train(examples: list[Example], loaded: base_model.Loaded, c, seed: int, out_dir: str | Path,
           progress=None, token_ids: list[int] | None = None) -> TrainResult:
-    """LoRA-train `loaded.model` on `examples` (plus the embedding rows of `token_ids`), write the
-    adapter to out_dir, return metrics."""
+    """LoRA-train `loaded.model` on `examples` (plus the embedding rows of `token_ids`) with the settings
+    `c` (the config section `finetune`), write the adapter to out_dir, return metrics."""
     import torch
     from peft import LoraConfig, get_peft_model
 
     if not examples:
-        raise ValueError("train.no_examples: nothing to train on")
-    torch.manual_seed(s.seed)
-    if s.threads:
-        torch.set_num_threads(s.threads)
+        raise CallforgeError("train.no_examples", "nothing to train on")
+    torch.manual_seed(seed)
+    if c.threads:
+        torch.set_num_threads(c.threads)
     device = next(loaded.model.parameters()).device
     model = get_peft_model(loaded.model, LoraConfig(
-        r=s.rank, lora_alpha=s.alpha, lora_dropout=s.dropout, target_modules=s.target_modules,
+        r=c.rank, lora_alpha=c.alpha, lora_dropout=c.dropout, target_modules=c.target_modules,
         bias="none", task_type="CAUSAL_LM", trainable_token_indices=list(token_ids) if token_ids else None))
     model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(trainable, lr=s.lr, weight_decay=0.0)
-    steps = math.ceil(len(examples) * s.epochs / s.batch_size)
-    if s.max_steps:
-        steps = min(steps, s.max_steps) if s.epochs else s.max_steps
-    warmup = int(round(s.warmup_ratio * steps))
-    sched = _schedule(opt, s.scheduler, warmup, steps)
-    order = _order(len(examples), steps * s.batch_size, s.seed)
+    opt = torch.optim.AdamW(trainable, lr=c.lr, weight_decay=0.0)
+    batch_size, micro_batch = c.batch_size, c.micro_batch
+    steps = math.ceil(len(examples) * c.epochs / batch_size)
+    if c.max_steps is not None:
+        steps = min(steps, c.max_steps)
+    warmup = int(round(c.warmup_ratio * steps))
+    sched = _schedule(opt, c.scheduler, warmup, steps)
+    order = _order(len(examples), steps * batch_size, seed)
     pad = loaded.tokenizer.pad_token_id
 
     curve, tokens_seen, t0 = [], 0, time.perf_counter()
     for step in range(steps):
-        chunk = [examples[i] for i in order[step * s.batch_size:(step + 1) * s.batch_size]]
+        chunk = [examples[i] for i in order[step * batch_size:(step + 1) * batch_size]]
         n_lab = sum(e.n_labels for e in chunk)
         total = 0.0
-        for a in range(0, len(chunk), s.micro_batch):
-            micro = chunk[a:a + s.micro_batch]
+        for a in range(0, len(chunk), micro_batch):
+            micro = chunk[a:a + micro_batch]
             nll = token_losses(model, micro, pad, device)
             (nll.sum() / n_lab).backward()       # token-mean over the whole accumulated batch
             total += float(nll.detach().sum())
             tokens_seen += sum(len(e.input_ids) for e in micro)
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(trainable, s.max_grad_norm))
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(trainable, c.max_grad_norm))
         lr = opt.param_groups[0]["lr"]
         opt.step()
         sched.step()
@@ -184,9 +145,9 @@ def train(examples: list[Example], loaded: base_model.Loaded, s: TrainSettings, 
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    cfg = model.peft_config["default"]
-    cfg.base_model_name_or_path = loaded.source        # not a machine-local cache path
-    cfg.target_modules = sorted(cfg.target_modules)    # a set: its order varies between processes
+    peft_cfg = model.peft_config["default"]
+    peft_cfg.base_model_name_or_path = loaded.source        # not a machine-local cache path
+    peft_cfg.target_modules = sorted(peft_cfg.target_modules)    # a set: its order varies between processes
     # save_embedding_layers=False: peft would otherwise look the base model up on the hub
     model.save_pretrained(out_dir, save_embedding_layers=False)
     (out_dir / "README.md").unlink(missing_ok=True)    # peft's model-card stub, with a local path in it
@@ -199,22 +160,5 @@ def train(examples: list[Example], loaded: base_model.Loaded, s: TrainSettings, 
         "tokens": tokens_seen, "label_tokens": sum(examples[i].n_labels for i in order),
         "train_s": round(elapsed, 2), "tokens_per_s": round(tokens_seen / elapsed, 2) if elapsed else None,
         "first_loss": curve[0]["loss"], "final_loss": curve[-1]["loss"], "loss_curve": curve,
-        "settings": {k: v for k, v in asdict(s).items()},
     }
     return TrainResult(str(out_dir), metrics, model)
-
-
-def finetune(train_jsonl: str | Path, out_dir: str | Path, s: TrainSettings, progress=None) -> TrainResult:
-    """Read OpenAI fine-tuning JSONL, load the base model, train, save the adapter."""
-    samples, bad_lines = read_openai_jsonl(train_jsonl)
-    loaded = base_model.load(s.base_model, device=s.device, dtype=s.dtype)
-    fmt = base_model.chat_format_for(loaded, s.chat_format)
-    examples, skipped = build_examples(samples, loaded.tokenizer, fmt, s.max_seq_len, s.max_samples, s.seed)
-    tokens = chat_token_ids(loaded.tokenizer, fmt)
-    result = train(examples, loaded, s, out_dir, progress, token_ids=tokens)
-    result.metrics.update({
-        "chat_format": fmt, "trained_token_rows": tokens, "load_s": loaded.load_s, "load_from_cache": loaded.from_cache,
-        "input_samples": len(samples),
-        "skipped": dict(sorted((bad_lines + skipped).items())),
-    })
-    return result

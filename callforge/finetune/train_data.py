@@ -8,7 +8,8 @@ is trained on exactly the prompt format it is scored and evaluated with: tools i
 prompt (the first user turn for Gemma), calls in Python call syntax `[f(a=1)]`.
 
 Labels: only response tokens (each assistant turn plus its end-of-turn marker) carry a label; the
-rest is -100 and adds nothing to the loss. Bad lines are skipped with a reason code, not fatal.
+rest is -100 and adds nothing to the loss. Bad lines are skipped with a `train.*` reason code
+(callforge/core/reasons.py), not fatal.
 """
 from __future__ import annotations
 
@@ -19,25 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callforge.calling.calls import PrintError
+from callforge.core.errors import CallforgeError
 from callforge.complexity.render import render
 
 IGNORE = -100
 
-REASONS = {
-    "train.bad_json": "the line is not a JSON object",
-    "train.bad_messages": "messages missing, not a list, or a message without a role",
-    "train.bad_tool_call": "a tool call without a name, or arguments that are not a JSON object",
-    "train.bad_tools": "tools is not a list of function definitions",
-    "train.unrenderable": "a call cannot be written in Python call syntax",
-    "train.no_response": "no assistant turn to learn from",
-    "train.too_long": "the first assistant turn does not fit in max_seq_len",
-}
-
-
-class BadLine(ValueError):
-    def __init__(self, code: str, message: str = ""):
-        super().__init__(f"{code}: {message}")
-        self.code = code
+class BadLine(CallforgeError):
+    """A training line that cannot be used; .code says why."""
 
 
 @dataclass
@@ -57,10 +46,10 @@ def sample_from_openai(row: object, line_id: str) -> dict:
         raise BadLine("train.bad_json", "not an object")
     msgs = row.get("messages")
     if not isinstance(msgs, list) or not msgs or not all(isinstance(m, dict) and "role" in m for m in msgs):
-        raise BadLine("train.bad_messages")
+        raise BadLine("train.bad_messages", "messages missing, not a list, or a message without a role")
     tools_raw = row.get("tools") or []
     if not isinstance(tools_raw, list):
-        raise BadLine("train.bad_tools")
+        raise BadLine("train.bad_tools", "tools is not a list")
     tools = []
     for t in tools_raw:
         fn = t.get("function", t) if isinstance(t, dict) else None
@@ -80,7 +69,7 @@ def sample_from_openai(row: object, line_id: str) -> dict:
                 except ValueError:
                     raise BadLine("train.bad_tool_call", "arguments are not JSON") from None
                 if not isinstance(fn.get("name"), str) or not isinstance(args, dict):
-                    raise BadLine("train.bad_tool_call")
+                    raise BadLine("train.bad_tool_call", "a call without a name, or arguments that are not an object")
                 names[tc.get("id")] = fn["name"]
                 calls.append({"id": str(tc.get("id") or ""), "name": fn["name"], "arguments": args})
             m2["tool_calls"] = calls
@@ -120,7 +109,7 @@ def encode(sample: dict, tokenizer, chat_format: str, max_seq_len: int) -> Examp
         if is_resp and first_response_end is None:
             first_response_end = len(ids)
     if first_response_end is None:
-        raise BadLine("train.no_response")
+        raise BadLine("train.no_response", "no assistant turn")
     if first_response_end > max_seq_len:
         raise BadLine("train.too_long", f"{first_response_end} > {max_seq_len} tokens")
     return Example(sample["id"], ids[:max_seq_len], labels[:max_seq_len])

@@ -1,18 +1,21 @@
 """Grouping APIs into clusters for the diversity subsets (ToolACE §5: 30 groups of the context tree).
 
-Two ways: the context tree itself (`tree_key`: an API's primary domain or domain/sub-domain), or
-its description text (`embed_clusters`: binary TF-IDF over content words, then spherical k-means in
-numpy). The text route needs no model download; it is for pools whose tree is flat or missing.
+Two ways (`split.diversity.cluster_by`): the context tree itself (`tree_key`: an API's primary domain
+or domain/sub-domain), or its description text (`embed_clusters`: binary TF-IDF over content words,
+then spherical k-means in numpy). The text route needs no model download; it is for pools whose tree
+is flat or missing.
 """
 from __future__ import annotations
 
 import math
+import sys
 from collections import Counter
 
 import numpy as np
 
 from callforge.complexity.features import tool_words
 from callforge.core.seeds import derive
+from callforge.split.samples import SampleMeta, SplitError
 
 UNASSIGNED = "_unassigned"   # a tool with no tree position and no description words
 
@@ -26,6 +29,25 @@ def tree_key(tool: dict, level: str) -> str:
     if level == "subdomain" and len(path) > 1:
         return f"{domain}/{path[1]}"
     return domain
+
+
+def cluster_map(tools: dict[str, dict], diversity, seed: int) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """name → cluster for every known tool, as `diversity` (the split.diversity config) says; also the
+    top words per cluster (embedding only)."""
+    by = diversity.cluster_by
+    if by in ("domain", "subdomain"):
+        return {n: tree_key(t, by) for n, t in tools.items()}, {}
+    if by == "embedding":
+        return embed_clusters(tools, diversity.k, seed, diversity.kmeans_iters, diversity.vocab_size)
+    raise SplitError("split.bad_cluster_by", f"diversity.cluster_by must be domain, subdomain or embedding, not {by!r}")
+
+
+def attach_clusters(metas: list[SampleMeta], clusters: dict[str, str], tools: dict[str, dict]) -> None:
+    """Set each meta's clusters (of the tools it offers) and context-tree domains."""
+    intern = sys.intern
+    for m in metas:
+        m.clusters = tuple(sorted({intern(clusters.get(t, UNASSIGNED)) for t in m.tools}))
+        m.domains = tuple(sorted({intern(tree_key(tools[t], "domain")) for t in m.tools if t in tools}))
 
 
 def tfidf(docs: list[set[str]], vocab_size: int) -> tuple[np.ndarray, list[str]]:
@@ -83,8 +105,8 @@ def _kmeans_once(x: np.ndarray, k: int, rng: np.random.Generator, iters: int) ->
     return labels, fit
 
 
-def embed_clusters(tools: dict[str, dict], k: int, seed: int, iters: int = 30,
-                   vocab_size: int = 2048) -> tuple[dict[str, str], dict[str, list[str]]]:
+def embed_clusters(tools: dict[str, dict], k: int, seed: int, iters: int,
+                   vocab_size: int) -> tuple[dict[str, str], dict[str, list[str]]]:
     """name → cluster ("k07") by description text; also each cluster's five most common words."""
     names = sorted(tools)
     docs = [tool_words(tools[n]) for n in names]

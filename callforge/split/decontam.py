@@ -12,15 +12,13 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from callforge.core.errors import CallforgeError
+
 _WORD = re.compile(r"[a-z0-9]+")
 
 
-class EvalSetError(ValueError):
+class EvalSetError(CallforgeError):
     """An evaluation set that cannot be read; .code is a stable reason."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(f"{code}: {message}")
-        self.code = code
 
 
 def words(text: str) -> list[str]:
@@ -83,6 +81,21 @@ class NgramIndex:
             return None
         share, qid = max((c / self.size[q], q) for q, c in hits.items())
         return (qid, round(share, 4)) if share >= self.min_overlap else None
+
+
+def decontaminate(train: list, questions: dict[str, str], decontam) -> tuple[list, list[dict]]:
+    """(kept, dropped): the training samples (metas with .id and .request) whose request overlaps no
+    question, and a row {"id", "eval_id", "overlap"} for each one that does. `decontam` is the
+    split.decontam config (ngram, min_overlap)."""
+    index = NgramIndex(questions, decontam.ngram, decontam.min_overlap) if questions else None
+    kept, dropped = [], []
+    for m in train:
+        hit = index.match(m.request) if index else None
+        if hit:
+            dropped.append({"id": m.id, "eval_id": hit[0], "overlap": hit[1]})
+        else:
+            kept.append(m)
+    return kept, dropped
 
 
 def bfcl_questions(source, categories=()) -> dict[str, str]:

@@ -15,6 +15,8 @@ from importlib import resources
 
 import yaml
 
+from callforge.taxonomy import prompts
+
 OFFLINE_FILE = "taxonomy.yaml"
 
 
@@ -149,8 +151,6 @@ def speciate(gw, roots: list[dict], depth: int, breadth: int, max_nodes: int, do
     """Grow a tree with a model. `roots`: [{"name","description"}] primary domains; `docs`:
     [(doc_id, text)] seed documents, each read into one domain with its functionalities.
     Returns (root node, failures [{"path","reason","detail"}])."""
-    from callforge.apis import prompts
-
     failures: list[dict] = []
     domains = [node(r["name"], r.get("description", "")) for r in roots]
     if docs:

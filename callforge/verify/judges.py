@@ -39,15 +39,6 @@ class Judge:
     question: str
 
 
-CODES = {
-    "judge.hallucinated_value": "the hallucination judge found argument values nothing in the dialog supports",
-    "judge.task_mismatch": "the task judge found calls or answers that contradict the user's request",
-    "judge.response_mismatch": "the fidelity judge found a tool result that contradicts its definition or call",
-    "judge.unparseable": "a judge's answer was not a verdict even after the gateway's repair retries",
-    "judge.unavailable": "a judge's request failed after the gateway's retries (the reason names the llm.* code)",
-}
-
-
 def _has_calls(s: dict) -> bool:
     return any(m.get("role") == "assistant" and m.get("tool_calls") for m in s["messages"])
 

@@ -1,6 +1,7 @@
 """The rule layer: small named checks, each `(SampleView) -> list of reasons`.
 
-A reason is a stable code, optionally followed by ": detail" ("exec.wrong_type: messages[2]...").
+A reason is a stable code, optionally followed by ": detail" ("exec.wrong_type: messages[2]..."); the codes
+and what they mean are registered in callforge/core/reasons.py (VERIFY).
 Checks only look; counting pass rates and drops is the runner's job. Every check belongs to one of
 ToolACE's rule groups (api_clarity, executability, dialog_correctness, consistency) or to
 grounding, which is kept apart: a rule cannot see paraphrase, so its pass rate is read on its own.
@@ -19,42 +20,6 @@ from callforge.calling.calls import ParseError, PrintError, parse_calls, print_c
 
 from . import text as T
 from .view import SampleView
-
-CODES = {
-    # api_clarity (tool.* come from callforge.calling.tools via the compiled tool index)
-    "tool.*": "a tool definition is not a valid JSON Schema tool (see callforge.calling.tools.CODES)",
-    "api.no_description": "a tool has no description",
-    "api.no_parameters": "a tool has no parameters object",
-    "api.param_no_description": "a parameter has no description",
-    "api.required_undeclared": "a required parameter is not among the declared properties",
-    # executability (from callforge.calling.executability)
-    "exec.*": "a call the offered tools could not execute (see callforge.calling.schema_check.EXEC_CODES)",
-    # dialog_correctness
-    "dialog.bad_record": "the sample does not match callforge/schemas/sample.json (no further checks run)",
-    "dialog.empty_message": "a user or tool message without content",
-    "dialog.response_too_short": "an assistant answer below min_response_chars",
-    "dialog.response_too_long": "an assistant message above max_response_chars",
-    "dialog.message_too_long": "a user or tool message above max_message_chars",
-    "dialog.invalid_chars": "a control, replacement, surrogate or bidi-override character",
-    "dialog.mixed_language": "an assistant answer written in two scripts (e.g. Latin and CJK)",
-    "dialog.language_mismatch": "an assistant answer in another script than the user's message",
-    "dialog.truncated": "an assistant answer that stops mid-way",
-    # consistency
-    "consistency.role_order": "roles out of order (system not first, user/assistant twice in a row, ...)",
-    "consistency.no_final_answer": "the dialog does not end with an assistant message",
-    "consistency.tool_without_call": "a tool message with no call before it",
-    "consistency.missing_response": "a call no tool message answers",
-    "consistency.extra_response": "a tool message answering no open call (unknown or repeated id)",
-    "consistency.response_name": "a tool message named differently from the call it answers",
-    "consistency.duplicate_call_id": "two calls share an id",
-    "consistency.response_not_json": "a tool message whose content is not JSON",
-    "consistency.call_format": "calls not writable in, or disagreeing with, the format the system prompt asks for",
-    "consistency.call_as_text": "a call written as text in an assistant answer instead of as a tool call",
-    "consistency.apis_used": "apis_used differs from the tools actually called",
-    "consistency.data_type": "data_type does not match the dialog's shape",
-    # grounding
-    "grounding.ungrounded_value": "an argument value found neither in earlier user/tool turns nor as the schema default",
-}
 
 
 @dataclass(frozen=True)

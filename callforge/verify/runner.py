@@ -8,9 +8,7 @@ never inside a check.
 """
 from __future__ import annotations
 
-import dataclasses
 import gc
-import multiprocessing
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -18,27 +16,22 @@ from itertools import islice
 from typing import Callable, Iterable
 
 import orjson
+from omegaconf import OmegaConf
 
-from callforge.core.stage import gc_paused
+from callforge.core.config_schema import CHECK_MODES, VerifyConfig
+from callforge.core.errors import CallforgeError
+from callforge.core.gc_pause import gc_paused
 
 from . import judges as J
 from .rules import RULES, Check
 from .tally import Tally, code_of
-from .view import Context, RuleSettings, SampleView
+from .view import Context, SampleView
 
-MODES = ("reject", "report", "off")
 MAX_DETAILS = 20
-INPUT_CODES = {
-    "input.bad_encoding": "a line that is not UTF-8, or holds a lone surrogate escape",
-    "input.bad_json": "a line that is not (strict) JSON",
-    "input.not_object": "a line that is JSON but not an object",
-    "input.duplicate_id": "a sample id seen on an earlier line",
-    "rule.error": "a check failed on this sample (a checker bug: the sample is rejected, the run goes on)",
-}
 
 
-class VerifyConfigError(ValueError):
-    pass
+class VerifyConfigError(CallforgeError):
+    """The `verify.checks` section names a check the rule layer does not have, or a mode it does not know."""
 
 
 @dataclass
@@ -108,22 +101,20 @@ def mark_duplicate(o: Outcome, seen: set[str]) -> None:
 
 # ------------------------------------------------------------------ the layers
 
-def settings_from(vc) -> tuple[RuleSettings, dict[str, str], list[str]]:
-    """(rule settings, check modes, judges switched on) from the `verify` config section; bad modes raise."""
-    settings = RuleSettings(**{f.name: vc[f.name] for f in dataclasses.fields(RuleSettings)})
-    modes = {k: str(v) for k, v in vc.checks.items()}
-    active_rules(modes)   # validate before any work
-    judges = [n for n in J.JUDGES if vc.judges.get(n)]
-    return settings, modes, judges
+def check_modes(settings: VerifyConfig) -> dict[str, str]:
+    """{check name: mode} of the `verify.checks` section."""
+    return {k: str(v) for k, v in vars(settings.checks).items()}
 
 
 def active_rules(modes: dict[str, str]) -> list[tuple[Check, str]]:
-    bad = {k: v for k, v in modes.items() if v not in MODES}
+    """(check, mode) for each check that runs; bad modes or unknown checks raise VerifyConfigError.
+    The schema refuses those as the config composes; this catches a section built around it."""
+    bad = {k: v for k, v in modes.items() if v not in CHECK_MODES}
     if bad:
-        raise VerifyConfigError(f"verify.checks: mode must be one of {MODES}, got {bad}")
+        raise VerifyConfigError("verify.checks", f"mode must be one of {CHECK_MODES}, got {bad}")
     unknown = set(modes) - {c.name for c in RULES}
     if unknown:
-        raise VerifyConfigError(f"verify.checks: unknown checks {sorted(unknown)}")
+        raise VerifyConfigError("verify.checks", f"unknown checks {sorted(unknown)}")
     return [(c, "reject" if c.gate else modes.get(c.name, "reject")) for c in RULES
             if c.gate or modes.get(c.name, "reject") != "off"]
 
@@ -163,18 +154,23 @@ def check_lines(start: int, lines: list, ctx: Context, rules: list[tuple[Check, 
     return out
 
 
-_worker: tuple | None = None
+_rules: tuple | None = None   # this process's (Context, active rules, whether it is a worker process)
 
 
-def _worker_init(settings: RuleSettings, modes: dict[str, str]) -> None:
-    global _worker
-    gc.disable()   # a rules worker makes no cycles (see callforge.core.stage.gc_paused)
-    _worker = (Context(settings), active_rules(modes))
+def _init_rules(settings: VerifyConfig, in_worker: bool) -> None:
+    global _rules
+    if in_worker:
+        gc.disable()   # a rules worker makes no cycles (see callforge.core.gc_pause)
+    _rules = (Context(settings), active_rules(check_modes(settings)), in_worker)
 
 
-def _worker_check(job: tuple[int, list]) -> tuple[list[Outcome], float]:
+def _check_chunk(job: tuple[int, list]) -> tuple[list[Outcome], float]:
+    """(outcomes, CPU seconds spent in a worker process) of one chunk of numbered lines."""
+    ctx, rules, in_worker = _rules
+    if not in_worker:
+        return check_lines(job[0], job[1], ctx, rules), 0.0   # the caller's own CPU clock counts this
     c0 = time.process_time()
-    out = check_lines(job[0], job[1], *_worker, keep_samples=False)
+    out = check_lines(job[0], job[1], ctx, rules, keep_samples=False)
     for o in out:
         o.text = ""   # the parent holds the line already: sending it back would cost more than the checks
     return out, time.process_time() - c0
@@ -187,37 +183,29 @@ def _chunks(lines: Iterable, batch: int):
         start += len(chunk)
 
 
-def _checked(lines: Iterable, batch: int, workers: int, settings: RuleSettings, modes: dict[str, str]):
-    """(outcomes, worker CPU seconds) per chunk, in input order. With workers > 1 a few chunks are in
-    flight at a time (the input is read only as fast as it is checked: memory stays bounded)."""
-    if workers <= 1:
-        ctx, rules = Context(settings), active_rules(modes)
-        for start, chunk in _chunks(lines, batch):
-            yield check_lines(start, chunk, ctx, rules), 0.0
-        return
-    # fork where there is one: workers start at once, with the modules already imported
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    pool = multiprocessing.get_context(method).Pool(workers, _worker_init, (settings, modes))
-    try:
-        jobs, inflight = _chunks(lines, batch), deque()
+def _checked(lines: Iterable, settings: VerifyConfig, map_fn: Callable):
+    """(outcomes, worker CPU seconds) per chunk of `settings.batch` lines, in input order, the rule layer
+    run by map_fn on `settings.workers` processes (a few chunks in flight: memory stays bounded)."""
+    global _rules
+    in_worker = settings.workers > 1
+    sent: deque = deque()   # the chunks in flight, oldest first: results come back in the same order
 
-        def submit():
-            job = next(jobs, None)
-            if job is not None:
-                inflight.append((job, pool.apply_async(_worker_check, (job,))))
-        for _ in range(2 * workers):
-            submit()
-        while inflight:
-            (start, chunk), result = inflight.popleft()
-            outcomes, cpu = result.get()
-            submit()
-            for o in outcomes:
-                if o.parsed:
-                    line = chunk[o.line - start]
-                    o.text = line.rstrip(b"\r\n" if isinstance(line, bytes) else "\r\n")
+    def jobs():
+        for job in _chunks(lines, settings.batch):
+            sent.append(job)
+            yield job
+    try:
+        for outcomes, cpu in map_fn(_check_chunk, jobs(), settings.workers, init=_init_rules,
+                                    initargs=(settings, in_worker)):
+            start, chunk = sent.popleft()
+            if in_worker:
+                for o in outcomes:
+                    if o.parsed:
+                        line = chunk[o.line - start]
+                        o.text = line.rstrip(b"\r\n" if isinstance(line, bytes) else "\r\n")
             yield outcomes, cpu
     finally:
-        pool.terminate()
+        _rules = None   # set here when the rules ran in this process: its tool cache goes with the run
 
 
 def run_judges(outcomes: list[Outcome], gateway, names: list[str], temperature: float, max_tokens: int) -> None:
@@ -243,18 +231,20 @@ def rejected_row(o: Outcome) -> dict:
 
 # ------------------------------------------------------------------ the whole stage minus files
 
-def verify(lines: Iterable[bytes | str], settings: RuleSettings, modes: dict[str, str], judge_names: list[str],
-           gateway=None, offline: bool = False, temperature: float = 0.0, max_tokens: int = 512,
-           batch: int = 1000, workers: int = 1, progress: Callable[[int], None] | None = None,
+def verify(lines: Iterable[bytes | str], vc, *, map_fn: Callable, gateway=None, offline: bool = False,
+           progress: Callable[[int], None] | None = None,
            on_verified: Callable[[str | bytes], None] | None = None,
            on_rejected: Callable[[dict], None] | None = None) -> tuple[list[dict], list[dict], dict]:
-    """-> (verified samples, rejected rows, stats), in input order and the same for any `workers`.
+    """-> (verified samples, rejected rows, stats), in input order and the same for any worker count.
+    vc: the `verify` config section (typed); map_fn: the ordered parallel map (ctx.map) that runs the
+    rule layer, chunk by chunk, on vc.workers processes.
     With on_verified/on_rejected the rows are handed over as they are made and the returned lists stay
     empty (memory stays flat); on_verified gets the sample's input line as it came (passed on unparsed;
-    bytes when the lines are bytes).
-    workers > 1: the rule layer runs in that many processes, chunk by chunk, results in order."""
+    bytes when the lines are bytes)."""
+    settings = OmegaConf.to_object(vc)   # plain values: attribute reads in the hot loop, picklable to workers
+    modes = check_modes(settings)
     active_rules(modes)   # bad modes raise before any work
-    status = {n: ("off" if n not in judge_names else "not run" if offline else "run") for n in J.JUDGES}
+    status = {n: ("off" if not getattr(settings.judges, n) else "not run" if offline else "run") for n in J.JUDGES}
     names = [n for n in J.JUDGES if status[n] == "run"]
     if names and gateway is None:
         raise ValueError("judges are on and llm is not offline, but no gateway was given")
@@ -267,13 +257,13 @@ def verify(lines: Iterable[bytes | str], settings: RuleSettings, modes: dict[str
 
     with gc_paused(pause=not names):   # not with judges: asyncio makes cycles, and model latency dwarfs it
         t0, c0 = time.perf_counter(), time.process_time()
-        for chunk, worker_cpu in _checked(lines, batch, workers, settings, modes):
+        for chunk, worker_cpu in _checked(lines, settings, map_fn):
             rules_s += time.perf_counter() - t0
             cpu_s += time.process_time() - c0 + worker_cpu
             for o in chunk:
                 mark_duplicate(o, seen)
             if names:
-                run_judges(chunk, gateway, names, temperature, max_tokens)
+                run_judges(chunk, gateway, names, settings.judges.temperature, settings.judges.max_tokens)
             for o in chunk:
                 tally.add(o)
                 if o.ok:
@@ -284,7 +274,7 @@ def verify(lines: Iterable[bytes | str], settings: RuleSettings, modes: dict[str
                 progress(len(chunk))
             t0, c0 = time.perf_counter(), time.process_time()
     stats = tally.result(modes, status)
-    stats["rules_workers"] = workers
+    stats["rules_workers"] = settings.workers
     stats["rules_s"] = round(rules_s, 3)
     stats["rules_samples_per_s"] = round(tally.n / rules_s, 1) if rules_s > 0 else None
     stats["rules_samples_per_cpu_s"] = round(tally.n / cpu_s, 1) if cpu_s > 0 else None

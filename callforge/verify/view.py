@@ -6,24 +6,11 @@ first use and shared by all checks. Each distinct tool is normalised and compile
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 
 from callforge.calling.executability import CompiledTool, ToolIndex
 from callforge.calling.tools import ToolError, normalise_tool
-
-
-@dataclass(frozen=True)
-class RuleSettings:
-    """The rule layer's knobs, copied out of the OmegaConf config once (attribute access there is slow)."""
-    min_response_chars: int = 1
-    max_response_chars: int = 4000
-    max_message_chars: int = 20000
-    mixed_language_min_share: float = 0.2
-    mixed_language_min_words: int = 2
-    mixed_language_any_share_words: int = 6
-    language_match_min_words: int = 3
-    require_param_descriptions: bool = True
+from callforge.core.config_schema import VerifyConfig
 
 
 class ToolSet:
@@ -40,7 +27,7 @@ class ToolSet:
         self.field_problems = [p.format(i=i) for i, e in enumerate(entries) for p in e[1]]
 
 
-def _field_problems(t, settings: RuleSettings) -> list[str]:
+def _field_problems(t, settings: VerifyConfig) -> list[str]:
     """ToolACE's "all necessary fields": a described tool, described parameters, required ⊆ properties.
     Templates with {i} for the tool's position, filled per sample."""
     if not isinstance(t, dict):
@@ -70,13 +57,15 @@ def _esc(x) -> str:
 
 
 class Context:
-    """Settings plus caches shared across the samples of one run.
+    """Settings plus caches shared across the samples of one run. The settings are the `verify` config
+    section as plain values (OmegaConf.to_object: attribute reads on the config node are slow in the
+    hot loop, and plain values travel to worker processes).
 
     Tools are cached one by one, keyed by (name, description) and confirmed by equality (a C-level
     compare, ~5x cheaper than serialising a tool to key it). At most MAX_TOOLS are kept (oldest out)."""
     MAX_TOOLS = 100_000
 
-    def __init__(self, settings: RuleSettings):
+    def __init__(self, settings: VerifyConfig):
         self.settings = settings
         self._tools: dict[tuple, list] = {}
         self.memo: dict[str, dict] = {}   # per-check caches keyed by text (e.g. system prompt -> call format)

@@ -1,4 +1,5 @@
-"""Small word lists for offline value generation (written for this project)."""
+"""Word lists that offline values are drawn from (written for this project). A seeded draw picks
+by index, so editing a list changes the values every seed gives."""
 
 CITIES = ["Paris", "London", "Tokyo", "New York", "Berlin", "Madrid", "Toronto", "Sydney", "Seoul", "Mumbai",
           "Cairo", "Lima", "Nairobi", "Oslo", "Lisbon", "Chicago", "Austin", "Singapore", "Dublin", "Vienna",
@@ -39,4 +40,10 @@ NOTES = ["Please handle this before Friday.", "Leave it at the front desk.", "Wi
          "The team meets on Thursdays.", "Quiet room, away from the elevator.", "Include last year's numbers.",
          "Ring twice, the bell is weak.", "No nuts — allergy.", "Follow up next week if nothing changes."]
 CATEGORIES = ["electronics", "books", "groceries", "home and garden", "sports", "toys", "health", "travel", "office"]
-KINDS = ["standard", "premium", "basic", "deluxe", "economy", "compact", "express", "classic"]
+TIERS = ["standard", "premium", "basic", "deluxe", "economy", "compact", "express", "classic"]
+WEATHER = ["sunny", "partly cloudy", "overcast", "light rain", "thunderstorms", "snow showers", "fog"]
+EXPRESSIONS = ["x**2 + 3*x - 4", "sin(x) * exp(x)", "3*x**3 - 2*x", "log(x + 1)", "x / (1 + x**2)"]
+VARIABLES = ["x", "t", "y", "z"]
+TICKERS = ["AAPL", "MSFT", "GOOGL", "AMZN", "TSLA", "NVDA", "IBM", "SAP"]
+AIRPORTS = ["JFK", "LHR", "CDG", "HND", "FRA", "SFO", "SIN", "DXB", "MAD", "YYZ"]
+AIRLINES = ["LH", "AF", "BA", "UA", "NH"]

