@@ -54,3 +54,44 @@ def test_the_derivation_follows_lazy_and_relative_imports(tmp_path):
     assert code_deps("stages/s.py", tmp_path) == {
         "stages/s.py", "callforge/__init__.py", "callforge/pkg/__init__.py", "callforge/pkg/a.py",
         "callforge/pkg/b.py", "callforge/pkg/c.py", "callforge/pkg"}
+
+
+def _project(tmp_path, monkeypatch, params: list[str]):
+    import yaml
+    cfg = yaml.safe_load((ROOT / "params.yaml").read_text())
+    cfg["tracking"]["enabled"] = False
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(cfg))
+    (tmp_path / "dvc.yaml").write_text(yaml.safe_dump(
+        {"stages": {"probe": {"cmd": "python probe.py", "params": params, "outs": ["out.txt"]}}}))
+    monkeypatch.chdir(tmp_path)
+
+
+def test_a_stage_reading_an_undeclared_param_fails_naming_the_key(tmp_path, monkeypatch, capsys):
+    from callforge.core.stage import main
+    _project(tmp_path, monkeypatch, ["seed", "finetune.lr"])
+    seen = {}
+
+    def run(cfg, ctx):
+        seen["declared"] = (cfg.seed, cfg.finetune.lr)
+        return {"llm": cfg.llm.provider}         # not declared: must fail
+
+    with pytest.raises(SystemExit) as e:
+        main("probe", run)
+    assert e.value.code == 2
+    assert seen["declared"][1] > 0
+    err = capsys.readouterr().err
+    assert "`llm`" in err and "dvc.yaml does not declare" in err
+
+    def run_other_leaf(cfg, ctx):
+        return {"steps": cfg.finetune.max_steps}  # a sibling of the declared finetune.lr
+    with pytest.raises(SystemExit):
+        main("probe", run_other_leaf)
+    assert "finetune.max_steps" in capsys.readouterr().err
+
+
+def test_a_stage_reading_only_declared_params_runs(tmp_path, monkeypatch):
+    from callforge.core.stage import main
+    _project(tmp_path, monkeypatch, ["seed", "finetune.lr"])
+    main("probe", lambda cfg, ctx: {"lr": cfg.finetune.lr, "seed": cfg.seed})
+    import json
+    assert json.loads((tmp_path / "metrics" / "probe.json").read_text())["seed"] == 0

@@ -2,7 +2,8 @@
 
 The check is derived from the source, not remembered: every string constant in callforge/ shaped like a
 code of a registered area (`<area>.<what>`) must be a registered code, except where the string is a seed
-or request tag (arguments of derive / rng_for, `tag=`), which name random streams, not outcomes.
+or request tag (arguments of derive / rng_for, a gateway request's `tag=` and `key=`), which name random
+streams, not outcomes.
 """
 from __future__ import annotations
 
@@ -27,7 +28,9 @@ def _tags(tree: ast.AST) -> set[int]:
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
             if name in NOT_OUTCOMES:
                 skip.update(id(a) for a in node.args)
-            skip.update(id(k.value) for k in node.keywords if k.arg == "tag")
+            for k in node.keywords:
+                if k.arg in ("tag", "key"):      # request tags and per-request seed keys
+                    skip.update(id(c) for c in ast.walk(k.value))
     return skip
 
 

@@ -26,22 +26,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from callforge.core import reasons
+
 # Stable reason codes.
-REASONS = {
-    "ok": "the calls match the ground truth",
-    "unexpected_call": "a call was made where none should be (irrelevance)",
-    "no_call": "no call was made where one was expected",
-    "wrong_count": "the number of calls differs from the ground truth",
-    "wrong_name": "the function name differs from the expected one",
-    "unknown_function": "the function is not among the offered tools",
-    "missing_required": "a parameter the schema requires is missing",
-    "missing_argument": "a parameter the ground truth requires (no \"\" allowed) is missing",
-    "unknown_argument": "an argument the schema does not define",
-    "unexpected_argument": "an argument the schema defines but the ground truth does not allow",
-    "wrong_type": "a value of the wrong type",
-    "value_not_allowed": "a value outside the allowed values",
-    "no_match": "parallel calls cannot be paired one-to-one with the ground truth",
-}
+REASONS = reasons.VERDICT    # the codes, with what each means: callforge/core/reasons.py
 
 _PY_TYPES = {
     "string": (str,), "integer": (int,), "float": (int, float), "number": (int, float),

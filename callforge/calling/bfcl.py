@@ -18,23 +18,19 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from callforge.core import reasons
+from callforge.core.errors import CallforgeError
+
 VERSION = "2026.3.23"
 CATEGORIES = ("simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance",
               "live_simple", "live_multiple")
 _DATA = "bfcl_eval/data/"
 
-CODES = {
-    "bfcl.fetch_failed": "pip could not download the bfcl-eval wheel",
-    "bfcl.bad_wheel": "the cached wheel is not a readable zip with BFCL data",
-    "bfcl.unknown_category": "no such category in the source",
-    "bfcl.bad_line": "a data line is not a JSON object with the expected fields",
-}
+CODES = reasons.BFCL    # the codes, with what each means: callforge/core/reasons.py
 
 
-class BfclError(RuntimeError):
-    def __init__(self, code: str, message: str):
-        super().__init__(f"{code}: {message}")
-        self.code = code
+class BfclError(CallforgeError):
+    """A bad input with a reason code (callforge.core.errors)."""
 
 
 @dataclass

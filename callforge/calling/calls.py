@@ -19,41 +19,21 @@ import tokenize
 import warnings
 from typing import Any
 
+from callforge.core import reasons
+from callforge.core.errors import CallforgeError
+
 MAX_CHARS = 1_000_000
 MAX_DEPTH = 100  # value nesting; printing and parsing share it
 
-CODES = {
-    "call.not_text": "input is not a string",
-    "call.too_long": "input longer than MAX_CHARS",
-    "call.syntax": "not parseable as Python call syntax",
-    "call.not_a_call": "an element is not a function call",
-    "call.bad_name": "the called thing is not a (dotted) name",
-    "call.positional_argument": "positional arguments cannot be mapped to parameter names",
-    "call.star_argument": "*args / **kwargs are not literal arguments",
-    "call.duplicate_argument": "the same keyword is given twice",
-    "call.bad_literal": "a value is not a literal (name, expression, set, f-string, bytes, ...)",
-    "call.non_string_key": "a dict key is not a string",
-    "call.bad_number": "a number is not finite or too large",
-    "call.too_deep": "values nested too deeply",
-}
+CODES = reasons.CALL    # the codes, with what each means: callforge/core/reasons.py
 
 
-class ParseError(ValueError):
+class ParseError(CallforgeError):
     """Text that is not a call list; .code is one of CODES."""
 
-    def __init__(self, code: str, message: str):
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
 
-
-class PrintError(ValueError):
+class PrintError(CallforgeError):
     """A call that cannot be written in Python call syntax; .code is one of CODES."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
 
 
 # ---------------------------------------------------------------- parsing

@@ -18,24 +18,11 @@ import jsonschema_rs
 
 from .formats import FORMATS
 from .tools import ToolError
+from callforge.core import reasons
 
 Pred = Callable[[Any], bool]
 
-EXEC_CODES = {
-    "exec.malformed_call": "a call is not {name, arguments} with an object of arguments",
-    "exec.unknown_function": "the called name is not among the offered tools",
-    "exec.missing_required": "a required argument (or nested property) is missing",
-    "exec.unknown_argument": "an argument (or nested property) the schema does not allow",
-    "exec.wrong_type": "a value of the wrong JSON type",
-    "exec.enum": "a value outside the enum / const",
-    "exec.range": "a number outside minimum/maximum (exclusive too) or not a multipleOf",
-    "exec.pattern": "a string not matching the pattern",
-    "exec.format": "a string not in the declared format (date, date-time, email, uri, ...)",
-    "exec.length": "a string shorter than minLength or longer than maxLength",
-    "exec.items": "an array with too few/many items or duplicate items",
-    "exec.properties": "an object with too few/many properties",
-    "exec.schema": "fails anyOf/oneOf/not or a keyword checked by jsonschema-rs",
-}
+EXEC_CODES = reasons.EXEC    # the codes, with what each means: callforge/core/reasons.py
 
 # Keywords jsonschema-rs checks for us (whole node); any other unknown keyword is an annotation.
 _DELEGATED = {"patternProperties", "dependentRequired", "dependentSchemas", "dependencies", "if", "then",

@@ -23,21 +23,10 @@ from typing import Any
 import jsonschema_rs
 import orjson
 
-CODES = {
-    "tool.not_object": "the tool is not a JSON object",
-    "tool.bad_json": "the tool text is not valid JSON",
-    "tool.bad_encoding": "the tool contains text that is not valid UTF-8",
-    "tool.missing_name": "the tool has no (or an empty) name",
-    "tool.bad_name": "the tool name is not a string",
-    "tool.bad_description": "the description is not a string",
-    "tool.bad_schema": "parameters (or returns) is not a valid JSON Schema object",
-    "tool.bad_ref": "a $ref points outside the tool or to nothing",
-    "tool.recursive_ref": "a $ref refers back to itself; recursive schemas are not supported",
-    "tool.too_many_params": "more top-level parameters than MAX_PARAMS",
-    "tool.too_deep": "schema nesting deeper than MAX_DEPTH",
-    "tool.not_list": "the offered tools are not a list",
-    "tool.duplicate_name": "two different tools share one name",
-}
+from callforge.core import reasons
+from callforge.core.errors import CallforgeError
+
+CODES = reasons.TOOL    # the codes, with what each means: callforge/core/reasons.py
 
 BFCL_SOURCE = "import:bfcl"
 MAX_PARAMS = 128
@@ -59,13 +48,8 @@ _SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
 _TRUTHY = {True, "true", "True", "yes", "1", 1}
 
 
-class ToolError(ValueError):
+class ToolError(CallforgeError):
     """A tool definition that cannot be used; .code is one of CODES."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
 
 
 def normalise_tool(raw: Any, source: str | None = None) -> dict:
