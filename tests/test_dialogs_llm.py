@@ -17,6 +17,7 @@ from callforge.core.config import compose, validate
 from callforge.dialogs.llm_dialog import LLMDialogs
 from callforge.dialogs.pool import Pool
 from callforge.dialogs.prompts import PROMPT_VERSION
+from callforge.dialogs.voting import vote
 from callforge.core.gateway import Gateway
 from conftest import run_stage, write_params, stage_record
 from dialogs_fixtures import TOOLS, dialogs_config
@@ -172,7 +173,7 @@ def test_model_path_makes_valid_dialogs_of_each_type(llm_server, model, tmp_path
         if r["data_type"] == "single":
             res = json.loads(r["messages"][2]["content"])
             assert res["location"] == r["messages"][1]["tool_calls"][0]["arguments"]["location"]
-    assert set(model.assistant_n) == {3}   # every decision was sampled three times
+    assert set(model.assistant_n) == {1}   # every decision was sampled three times, by three requests
 
 
 def test_model_path_makes_parallel_and_multi_turn_dialogs(llm_server, model, tmp_path):
@@ -204,11 +205,11 @@ def _drops_with(llm_server, model, tmp_path, tweak, n=9):
 
 
 def test_disagreeing_votes_drop_the_sample(llm_server, model, tmp_path):
-    def tweak(role, ans, req):
+    def tweak(role, ans, req):   # a sampling model unsure of the city: each vote (its own seed) names another
         if role == "assistant" and ans.get("action") == "call":
-            return [json.dumps({**ans, "tool_calls": [{"name": ans["tool_calls"][0]["name"],
-                                                       "arguments": {**ans["tool_calls"][0]["arguments"], "location": c}}]})
-                    for c in ("Oslo", "oslo ", "Paris")][: int(req.get("n") or 1)]
+            a = ans["tool_calls"][0]
+            return {**ans, "tool_calls": [{"name": a["name"], "arguments": {**a["arguments"],
+                                                                            "location": f"{a['arguments']['location']} {req['seed']}"}}]}
         return ans
     recs, drops = _drops_with(llm_server, model, tmp_path, tweak)
     assert drops and {d["reason"] for d in drops} == {"dialogs.vote_disagreement"}
@@ -216,15 +217,83 @@ def test_disagreeing_votes_drop_the_sample(llm_server, model, tmp_path):
 
 
 def test_votes_that_differ_only_in_surface_form_agree(llm_server, model, tmp_path):
-    def tweak(role, ans, req):
+    forms_seen: dict[str, set] = {}
+
+    def tweak(role, ans, req):   # the vote's seed picks the surface form (any may win: each passes the checks)
         if role == "assistant" and ans.get("action") == "call":
             a = ans["tool_calls"][0]
-            forms = (a["arguments"]["location"], f"  {a['arguments']['location'].upper()} ", a["arguments"]["location"].lower())
-            return [json.dumps({**ans, "tool_calls": [{"name": a["name"], "arguments": {**a["arguments"], "location": f}}]})
-                    for f in forms][: int(req.get("n") or 1)]
+            forms = (a["arguments"]["location"], a["arguments"]["location"].upper(), a["arguments"]["location"].lower())
+            k = req["seed"] % 3
+            forms_seen.setdefault(json.dumps(req["messages"]), set()).add(k)
+            return {**ans, "tool_calls": [{"name": a["name"], "arguments": {**a["arguments"], "location": forms[k]}}]}
         return ans
     recs, drops = _drops_with(llm_server, model, tmp_path, tweak)
     assert not drops and any(r["data_type"] == "single" for r in recs)
+    assert any(len(k) > 1 for k in forms_seen.values()), "some decision's votes must really differ in form"
+    padded = [{"action": "call", "tool_calls": [{"name": "get_weather", "arguments": {"location": f}}]}
+              for f in ("Oslo", "  OSLO ", "oslo")]
+    assert vote(padded)[1]["agreement"] == 1.0    # spaces fold too (a padded winner would fail the clarify check)
+
+
+def _role(req) -> str:
+    system = req["messages"][0]["content"]
+    return ("user" if system.startswith("You play the USER") else
+            "tool" if system.startswith("You simulate the execution") else "assistant")
+
+
+def test_votes_of_one_decision_carry_distinct_seeds(llm_server, model, tmp_path):
+    runner, gw = _runner(llm_server, tmp_path, n=9, votes=3)
+    try:
+        recs, drops = runner.run(range(9))
+        first = gw.seed_for(("dlg-00000000", "assistant", 0, 0, "vote", 0))
+    finally:
+        gw.close()
+    assert recs and not drops, drops
+    decisions: dict[str, list[int]] = {}
+    for req in llm_server.requests:
+        if _role(req) == "assistant":
+            decisions.setdefault(json.dumps(req["messages"]), []).append(req["seed"])
+    assert sum(map(len, decisions.values())) == 3 * sum(r["voting"]["decisions"] for r in recs)
+    for seeds in decisions.values():    # one prompt: the 3 votes of a decision (or of several samples' alike ones)
+        assert len(seeds) % 3 == 0 and len(set(seeds)) == len(seeds), seeds
+    assert first in {x for seeds in decisions.values() for x in seeds}
+    assert gw.usage()["requests:assistant"] == 3 * sum(r["voting"]["decisions"] for r in recs)
+
+
+def test_samples_sending_the_same_prompt_do_not_collapse_and_rerun_from_cache(llm_server, model, tmp_path):
+    """Non-tool samples often send the very same user prompt (the same instruction, tools and wording).
+    A model that samples (here: its answer depends on the seed) must then still write different
+    requests for them; a re-run of the same samples replays every answer from the cache."""
+    def tweak(role, ans, req):
+        return {"message": f"{ans['message']} (ticket {req['seed']})"} if role == "user" else ans
+    model.tweak = tweak
+    mix = {**{k: 0.0 for k in MIX}, "non_tool": 1.0}
+    runner, gw = _runner(llm_server, tmp_path, n=12, mix=mix)
+    try:
+        recs, drops = runner.run(range(12))
+        seed_of = {gw.seed_for((r["id"], "user", 0)): r["id"] for r in recs}
+    finally:
+        gw.close()
+    assert len(recs) == 12 and not drops, drops
+    same_prompt: dict[str, list[str]] = {}
+    for req in llm_server.requests:
+        if _role(req) == "user" and req["seed"] in seed_of:
+            same_prompt.setdefault(json.dumps(req["messages"]), []).append(seed_of[req["seed"]])
+    shared = [ids for ids in same_prompt.values() if len(ids) > 1]
+    assert shared, "the premise: some samples send an identical user prompt"
+    first_user = {r["id"]: r["messages"][0]["content"] for r in recs}
+    for ids in shared:
+        assert len({first_user[i] for i in ids}) == len(ids), "samples with one prompt collapsed into one request"
+    calls = llm_server.calls
+
+    runner2, gw2 = _runner(llm_server, tmp_path, n=12, mix=mix)   # the same run again, on the same cache
+    try:
+        again, _ = runner2.run(range(12))
+    finally:
+        gw2.close()
+    assert llm_server.calls == calls, "a re-run of the same samples must be served from the cache"
+    assert json.dumps(again) == json.dumps(recs)
+    assert gw2.usage()["cache_hits"] > 0 and "calls" not in gw2.usage()
 
 
 @pytest.mark.parametrize("kind, reason", [

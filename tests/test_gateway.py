@@ -126,6 +126,47 @@ def test_cache_key_changes_with_sampling_parameters(llm_server, tmp_path):
     assert llm_server.calls == 2
 
 
+def _seed_echo(req):
+    """A sampling server: the answer depends on the request's seed, as a model's sample does."""
+    return json.dumps({"city": f"city-{req['seed']}"})
+
+
+def test_same_prompt_under_different_keys_samples_apart(llm_server, tmp_path):
+    llm_server.set_responder(_seed_echo)
+    gw = gateway(llm_server, tmp_path)
+    a, b, plain = gw.run_all([gw.complete(MSG, json_schema=SCHEMA, key=("dlg-00000001", "user", 0)),
+                              gw.complete(MSG, json_schema=SCHEMA, key=("dlg-00000002", "user", 0)),
+                              gw.complete(MSG, json_schema=SCHEMA)])
+    sent = sorted(r["seed"] for r in llm_server.requests)
+    assert a.seed != b.seed and sorted([a.seed, b.seed, plain.seed]) == sent
+    assert all(0 <= x < 2**31 for x in sent)
+    assert plain.seed == gw.seed == 0, "a request without a key keeps the pipeline seed"
+    assert a.data != b.data and {a.data["city"], b.data["city"]} == {f"city-{a.seed}", f"city-{b.seed}"}
+    assert llm_server.calls == 3 and len(gw.cache) == 3, "one cache entry per seed sent, not one per prompt"
+    assert a.seed == gw.seed_for(["dlg-00000001", "user", 0])   # a list names the same key as the tuple
+    with pytest.raises(TypeError):
+        gw.seed_for(("dlg-00000001", 0.5))
+
+
+def test_keyed_rerun_replays_the_same_bytes_from_the_cache(llm_server, tmp_path):
+    llm_server.set_responder(_seed_echo)
+    keys = [(f"dlg-{i:08d}", "assistant", 0, 0, "vote", v) for i in range(5) for v in range(2)]
+    gw = gateway(llm_server, tmp_path)
+    first = gw.run_all([gw.complete(MSG, key=k) for k in keys])
+    gw.close()
+    assert llm_server.calls == len(keys) and len({r.text for r in first}) == len(keys)
+    gw2 = gateway(llm_server, tmp_path)
+    second = gw2.run_all([gw2.complete(MSG, key=k) for k in keys])
+    assert llm_server.calls == len(keys), "the same samples re-run must be served from the cache"
+    assert [r.text for r in second] == [r.text for r in first] and all(r.cached for r in second)
+    assert [r.seed for r in second] == [r.seed for r in first]
+    assert gw2.usage()["cache_hits"] == len(keys)
+    gw2.close()
+    other = gateway(llm_server, tmp_path, **{"llm.seed": 7})   # another base seed: other seeds, fresh calls
+    third = other.run_all([other.complete(MSG, key=k) for k in keys])
+    assert llm_server.calls == 2 * len(keys) and not {r.seed for r in third} & {r.seed for r in first}
+
+
 def test_n_samples_return_one_parsed_answer_each(llm_server, tmp_path):
     llm_server.set_responder(lambda req: ['{"city": "A"}', '{"city": "B"}', '{"city": "A"}'])
     gw = gateway(llm_server, tmp_path)

@@ -14,8 +14,8 @@ from callforge.calling.tools import ToolError, normalise_tool
 
 def make_writer(gw):
     def write_batch(jobs: list[Job]) -> list[Written]:
-        results = gw.run_all([gw.complete(_messages(j), json_schema=prompts.API_SCHEMA, tag="apis.write")
-                              for j in jobs])
+        results = gw.run_all([gw.complete(_messages(j), json_schema=prompts.API_SCHEMA, tag="apis.write",
+                                          key=("apis.write", j.index)) for j in jobs])   # a job's own seed
         return [_to_written(j, res) for j, res in zip(jobs, results)]
     return write_batch
 

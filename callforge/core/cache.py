@@ -1,8 +1,10 @@
 """A persistent, content-addressed cache of model responses (SQLite, one file, safe across processes).
 
 The key is a hash of everything that determines a response — provider, model, messages, sampling
-parameters, seed — so a re-run with unchanged inputs makes zero calls, and a killed run resumes by
-replaying what it already paid for. Keys never include the API key.
+parameters, and the seed actually sent (per request: see gateway.seed_for) — so a re-run with
+unchanged inputs makes zero calls, a killed run resumes by replaying what it already paid for, and two
+samples that send the same prompt under different seeds get separate entries. Keys never include the
+API key.
 """
 from __future__ import annotations
 

@@ -5,6 +5,12 @@ backoff (429 honouring Retry-After, 5xx, timeouts, dropped connections, unreadab
 persistent response cache, JSON answers checked against an expected schema with a bounded
 repair-and-retry, and token accounting. A request that still fails comes back as a Result with
 ok=False and a stable reason code; it never raises into the stage.
+
+Sampling seeds: a request made with `key=` (the identity of what it generates: sample id, role,
+step, vote index) sends `seeds.request_seed(base seed, *key)`, so two samples that happen to send the
+same prompt sample apart, and a re-run of the same sample sends the same seed. A request without a key
+sends the base seed itself (llm.seed, else the pipeline seed). The seed is part of the request, hence
+of the cache key: a re-run hits the cache, and samples with different keys never share an entry.
 """
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ from omegaconf import OmegaConf
 
 from callforge.core.cache import ResponseCache, request_key
 from callforge.core.jsonout import parse_json
+from callforge.core.seeds import request_seed
 
 OFFLINE = "offline"
 
@@ -34,6 +41,7 @@ class Result:
     detail: str = ""
     usage: dict = field(default_factory=dict)
     cached: bool = False
+    seed: int | None = None             # the sampling seed the request sent
 
     @property
     def text(self) -> str | None:
@@ -111,10 +119,20 @@ class Gateway:
         return dict(sorted(self.stats.items()))
 
     # -- one request ----------------------------------------------------------------------------
-    def _request(self, messages, temperature, n, max_tokens, json_mode) -> dict:
+    def seed_for(self, key=None) -> int:
+        """The sampling seed a request with this identity key sends (see the module docstring).
+        key: a str or int, or a tuple of them, e.g. ("dlg-00000007", "assistant", 0, 1, 2)."""
+        if key is None:
+            return self.seed
+        parts = tuple(key) if isinstance(key, (tuple, list)) else (key,)
+        if not all(isinstance(p, (str, int)) for p in parts):
+            raise TypeError(f"a request key is made of str and int parts, not {parts!r}")
+        return request_seed(self.seed, *parts)
+
+    def _request(self, messages, temperature, n, max_tokens, json_mode, seed: int) -> dict:
         req = {"model": self.cfg.model, "messages": messages, "n": n,
                "temperature": self.cfg.temperature if temperature is None else temperature,
-               "top_p": self.cfg.top_p, "max_tokens": max_tokens or self.cfg.max_tokens, "seed": self.seed}
+               "top_p": self.cfg.top_p, "max_tokens": max_tokens or self.cfg.max_tokens, "seed": seed}
         if json_mode:
             req["response_format"] = {"type": "json_object"}
         return req
@@ -169,7 +187,7 @@ class Gateway:
         return base * (0.5 + random.random() / 2)   # jitter: timing only, never data
 
     async def _cached_send(self, req: dict) -> tuple[dict, bool]:
-        key = request_key({"provider": self.cfg.provider, **req})
+        key = request_key({"provider": self.cfg.provider, **req})   # the whole request: the seed sent is in it
         if self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None:
@@ -185,25 +203,30 @@ class Gateway:
 
     async def complete(self, messages: list[dict], *, json_schema: dict | None = None,
                        temperature: float | None = None, n: int = 1, max_tokens: int | None = None,
-                       tag: str = "default") -> Result:
+                       tag: str = "default", key=None) -> Result:
         """Ask the model. With json_schema, every one of the n answers must parse and match it;
-        a bad answer is shown back to the model for repair, at most `repair_retries` times."""
+        a bad answer is shown back to the model for repair, at most `repair_retries` times.
+        key: what this request generates (sample id, role, step, vote index), which picks its
+        sampling seed (`seed_for`); one request carries one seed, so samples that must differ
+        (the votes of one decision) are separate requests with separate keys, not n > 1."""
         self.stats[f"requests:{tag}"] += 1
+        seed = self.seed_for(key)
         messages = list(messages)
         for repair in range(self.cfg.repair_retries + 1):
-            req = self._request(messages, temperature, n, max_tokens, json_schema is not None)
+            req = self._request(messages, temperature, n, max_tokens, json_schema is not None, seed)
             out, cached = await self._cached_send(req)
             if "texts" not in out:
                 self.stats[f"failed:{out['reason']}"] += 1
-                return Result(False, reason=out["reason"], detail=out["detail"])
+                return Result(False, reason=out["reason"], detail=out["detail"], seed=seed)
             texts = out["texts"]
             if json_schema is None:
-                return Result(True, texts=texts, usage=out["usage"], cached=cached)
+                return Result(True, texts=texts, usage=out["usage"], cached=cached, seed=seed)
             parsed = [parse_json(t, json_schema) for t in texts]
             bad = next((p for p in parsed if p[1]), None)
             if bad is None:
                 data = [p[0] for p in parsed]
-                return Result(True, texts=texts, data=data if n > 1 else data[0], usage=out["usage"], cached=cached)
+                return Result(True, texts=texts, data=data if n > 1 else data[0], usage=out["usage"], cached=cached,
+                              seed=seed)
             if repair < self.cfg.repair_retries:
                 self.stats["repairs"] += 1
                 bad_text = texts[parsed.index(bad)]
@@ -212,7 +235,7 @@ class Gateway:
                     {"role": "user", "content": f"That answer could not be used ({bad[1]}: {bad[2]}). "
                                                  "Reply again with only the corrected JSON, nothing else."}]
         self.stats[f"failed:{bad[1]}"] += 1
-        return Result(False, texts=texts, reason=bad[1], detail=bad[2])
+        return Result(False, texts=texts, reason=bad[1], detail=bad[2], seed=seed)
 
 
 def _utf8(text: str) -> bool:

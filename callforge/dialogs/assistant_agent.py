@@ -4,10 +4,12 @@ tool needed? → which API → required arguments → optional arguments.
 
 Offline the decisions come from the skeleton (the plan that built the dialog), so the trace states
 the plan's reasons; it is a procedural assistant, not a model's judgement. `LLMAssistant` asks a
-model, samples each decision n times and keeps it only when the votes agree (voting.py).
+model, samples each decision n times (n requests, n seeds) and keeps it only when the votes agree
+(voting.py).
 """
 from __future__ import annotations
 
+import asyncio
 import json
 
 from . import prompts
@@ -140,19 +142,26 @@ def closing_answer(rng) -> str:
 
 
 class LLMAssistant:
-    """The assistant agent backed by a model: one decision per step, sampled `votes` times."""
+    """The assistant agent backed by a model: one decision per step, sampled `votes` times.
+
+    Each vote is its own request with its own key, (*key, "vote", v), hence its own sampling seed:
+    one request with n=votes would carry a single seed for all of them (and llama.cpp's server
+    answers n > 1 with one choice), which would make the agreement check vacuous."""
 
     def __init__(self, gw, votes: int, thinking: bool):
         self.gw, self.votes, self.thinking = gw, votes, thinking
 
-    async def decide(self, tools: list[dict], transcript: list[dict]):
-        """→ (decision dict, None, vote info, result) or (None, reason, vote info, result)."""
-        res = await self.gw.complete(prompts.assistant_messages(tools, transcript, self.thinking),
-                                     json_schema=prompts.ASSISTANT_SCHEMA, n=self.votes, tag="assistant")
-        if not res.ok:
-            return None, res.reason or "llm.failed", None, res
-        answers = res.data if isinstance(res.data, list) else [res.data]
-        decision, info = vote(answers)
+    async def decide(self, tools: list[dict], transcript: list[dict], key: tuple = ()):
+        """→ (decision dict, None, vote info, results) or (None, reason, vote info, results); results:
+        the gateway Result of each vote. key: the decision's identity (sample id, turn, step)."""
+        messages = prompts.assistant_messages(tools, transcript, self.thinking)
+        results = await asyncio.gather(*(
+            self.gw.complete(messages, json_schema=prompts.ASSISTANT_SCHEMA, tag="assistant", key=(*key, "vote", v))
+            for v in range(self.votes)))
+        failed = next((r for r in results if not r.ok), None)
+        if failed is not None:
+            return None, failed.reason or "llm.failed", None, results
+        decision, info = vote([r.data for r in results])
         if decision is None:
-            return None, "dialogs.vote_disagreement", info, res
-        return decision, None, info, res
+            return None, "dialogs.vote_disagreement", info, results
+        return decision, None, info, results

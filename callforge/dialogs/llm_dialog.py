@@ -3,6 +3,7 @@ with every word, argument value and tool result written by the model through the
 
 user → assistant (each decision sampled `votes` times, kept only when the votes agree) → tool
 results → assistant … until the assistant answers in words; then the next user turn, if any.
+Each request's sampling seed derives from the sample id and its step (Gateway.seed_for).
 Every failure is a Dropped with a stable reason; the finished dialog passes the same checks as the
 offline path (it must really be its data type).
 """
@@ -93,6 +94,9 @@ class LLMDialogs:
         self.assistant = LLMAssistant(gw, dialogs.votes, dialogs.thinking)
 
     async def dialog(self, sk: Skeleton, knobs) -> dict | Dropped:
+        # every request's key names this sample and its step (turn t, assistant step, vote, call),
+        # so its sampling seed is its own: samples that send the same prompt do not collapse into one
+        sid = sample_id(sk.index)
         offered = candidates(sk, knobs[0])
         tools = [self.pool.apis[a].tool for a in offered]
         by_name = {t["name"]: self.pool.apis[a] for t, a in zip(tools, offered)}
@@ -101,15 +105,15 @@ class LLMDialogs:
         n_calls = 0
         for t, instr in enumerate(instructions(self.pool, sk)):
             if t == 0:
-                text, reason, _ = await self.user.request(tools, instr, knobs[1])
+                text, reason, _ = await self.user.request(tools, instr, knobs[1], key=(sid, "user", t))
             else:
-                text, reason, _ = await self.user.reply(tools, msgs, instr)
+                text, reason, _ = await self.user.reply(tools, msgs, instr, key=(sid, "user", t))
             if text is None:
                 return Dropped(reason, "user agent")
             msgs.append({"role": "user", "content": text})
             questions = 0
-            for _ in range(self.d.max_steps):
-                dec, reason, info, _ = await self.assistant.decide(tools, msgs)
+            for step in range(self.d.max_steps):
+                dec, reason, info, _ = await self.assistant.decide(tools, msgs, key=(sid, "assistant", t, step))
                 if info is not None:
                     votes.append(info)
                 if dec is None:
@@ -131,7 +135,9 @@ class LLMDialogs:
                         m["thinking"] = thinking
                     m["tool_calls"] = calls
                     msgs.append(m)
-                    results = await asyncio.gather(*(simulate_llm(self.gw, by_name[c["name"]], c["arguments"]) for c in calls))
+                    results = await asyncio.gather(*(
+                        simulate_llm(self.gw, by_name[c["name"]], c["arguments"], key=(sid, "tool", t, step, k))
+                        for k, c in enumerate(calls)))
                     for c, (res, reason, _) in zip(calls, results):
                         if reason:
                             return Dropped(reason, f"tool agent ({c['name']})")
@@ -147,14 +153,15 @@ class LLMDialogs:
                 if questions > MAX_QUESTIONS:
                     return Dropped("dialogs.too_many_questions", "the assistant kept asking")
                 text, reason, _ = await self.user.reply(
-                    tools, msgs, "The assistant asked you a question. Answer it briefly with the concrete value it needs.")
+                    tools, msgs, "The assistant asked you a question. Answer it briefly with the concrete value it needs.",
+                    key=(sid, "user", t, "answer", step))
                 if text is None:
                     return Dropped(reason, "user agent (answer)")
                 msgs.append({"role": "user", "content": text})
             else:
                 return Dropped("dialogs.max_steps", f"no answer within {self.d.max_steps} assistant steps")
         used = list(dict.fromkeys(c["name"] for m in msgs for c in m.get("tool_calls") or []))
-        rec = {"id": sample_id(sk.index), "data_type": sk.data_type, "domain": sk.domain, "tools": tools,
+        rec = {"id": sid, "data_type": sk.data_type, "domain": sk.domain, "tools": tools,
                "messages": msgs, "apis_used": used,
                "voting": {"votes": self.d.votes, "decisions": len(votes),
                           "min_samples": min((v["samples"] for v in votes), default=0)},

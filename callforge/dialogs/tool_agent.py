@@ -70,9 +70,10 @@ def dumps(obj) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
-async def simulate_llm(gw, api: Api, args: dict):
+async def simulate_llm(gw, api: Api, args: dict, key=None):
     """(result, None, gateway result) or (None, reason, gateway result); the gateway checks the
-    answer against the API's returns schema (and asks for a repair when it does not match)."""
+    answer against the API's returns schema (and asks for a repair when it does not match).
+    key: the request's identity (sample id, step, call), which picks its sampling seed."""
     res = await gw.complete(prompts.tool_messages(api.tool, args), json_schema=prompts.tool_result_schema(api.returns),
-                            tag="tool")
+                            tag="tool", key=key)
     return (res.data["result"], None, res) if res.ok else (None, res.reason or "llm.failed", res)

@@ -147,17 +147,18 @@ def capability_text(rng) -> str:
 
 
 class LLMUser:
-    """The user agent backed by a model through the gateway."""
+    """The user agent backed by a model through the gateway. `key`: the request's identity (sample
+    id and step), which picks its sampling seed (Gateway.seed_for)."""
 
     def __init__(self, gw):
         self.gw = gw
 
-    async def request(self, tools: list[dict], instruction: str, wording: int):
+    async def request(self, tools: list[dict], instruction: str, wording: int, key=None):
         res = await self.gw.complete(prompts.user_request_messages(tools, instruction, wording),
-                                     json_schema=prompts.USER_SCHEMA, tag="user")
+                                     json_schema=prompts.USER_SCHEMA, tag="user", key=key)
         return (res.data["message"], None, res) if res.ok else (None, res.reason, res)
 
-    async def reply(self, tools: list[dict], transcript: list[dict], instruction: str):
+    async def reply(self, tools: list[dict], transcript: list[dict], instruction: str, key=None):
         res = await self.gw.complete(prompts.user_reply_messages(tools, transcript, instruction),
-                                     json_schema=prompts.USER_SCHEMA, tag="user")
+                                     json_schema=prompts.USER_SCHEMA, tag="user", key=key)
         return (res.data["message"], None, res) if res.ok else (None, res.reason, res)

@@ -155,7 +155,7 @@ def speciate(gw, roots: list[dict], depth: int, breadth: int, max_nodes: int, do
     domains = [node(r["name"], r.get("description", "")) for r in roots]
     if docs:
         results = gw.run_all([gw.complete(prompts.speciate_doc(text, breadth), json_schema=prompts.DOC_SCHEMA,
-                                          tag="taxonomy.doc") for _, text in docs])
+                                          tag="taxonomy.doc", key=("taxonomy.doc", doc_id)) for doc_id, text in docs])
         for (doc_id, _), res in zip(docs, results):
             if not res.ok:
                 failures.append({"path": [f"doc:{doc_id}"], "reason": res.reason, "detail": res.detail[:300]})
@@ -178,7 +178,8 @@ def speciate(gw, roots: list[dict], depth: int, breadth: int, max_nodes: int, do
         todo = [(n, p) for n, p in frontier if not n["children"]]
         todo = todo[: max(0, -(-(max_nodes - total) // max(1, breadth)))]   # ceil: enough asks to fill the budget
         results = gw.run_all([gw.complete(prompts.expand_node(p, n["description"], breadth, level, depth),
-                                          json_schema=prompts.CHILDREN_SCHEMA, tag="taxonomy.expand") for n, p in todo])
+                                          json_schema=prompts.CHILDREN_SCHEMA, tag="taxonomy.expand",
+                                          key=("taxonomy.expand", *p)) for n, p in todo])   # a node's own seed
         for (n, p), res in zip(todo, results):
             if not res.ok:
                 failures.append({"path": list(p), "reason": res.reason, "detail": (res.detail or "")[:300]})

@@ -125,9 +125,10 @@ def judge_samples(gateway, samples: list[dict], names: list[str], temperature: f
     for start in range(0, len(samples), batch):
         chunk = samples[start:start + batch]
         asks = [(k, JUDGES[n]) for k, s in enumerate(chunk) for n in names if JUDGES[n].applies(s)]
-        results = gateway.run_all([
+        results = gateway.run_all([   # each (sample, judge) its own sampling seed
             gateway.complete(messages_for(j, chunk[k]), json_schema=VERDICT_SCHEMA, temperature=temperature,
-                             max_tokens=max_tokens, tag=f"judge.{j.name}") for k, j in asks])
+                             max_tokens=max_tokens, tag=f"judge.{j.name}",
+                             key=("judge", str(chunk[k].get("id", start + k)), j.name)) for k, j in asks])
         verdicts: list[list[Verdict]] = [[] for _ in chunk]
         for (k, j), res in zip(asks, results):
             verdicts[k].append(_verdict(j.name, res))
