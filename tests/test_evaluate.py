@@ -12,7 +12,7 @@ from callforge.calling import bfcl
 from callforge.calling.calls import print_calls
 from callforge.core.config import compose, validate
 from callforge.evaluate.accuracy import delta, evaluate, judge, summarise
-from callforge.evaluate.intervals import mcnemar_exact, paired, wilson
+from callforge.evaluate.intervals import mcnemar_exact, mean_interval, paired, paired_mean, t_quantile, wilson
 from callforge.evaluate.inference import ServerGenerator, parse_answer
 
 
@@ -120,3 +120,23 @@ def test_paired_difference_by_hand():
     assert abs(d["ci95"][0] - -0.0226) < 5e-4 and abs(d["ci95"][1] - 0.3898) < 5e-4
     assert mcnemar_exact(9, 0) == 2 / 2 ** 9 and paired([False] * 9, [True] * 9)["significant"]
     assert paired([], [])["delta"] is None
+
+
+def test_t_intervals_for_gold_nll_by_hand():
+    # Student t quantiles as printed in tables
+    assert [round(t_quantile(0.975, df), 4) for df in (1, 2, 3, 10, 30)] == [12.7062, 4.3027, 3.1824, 2.2281, 2.0423]
+    # NLLs 1, 2, 3, 4: mean 2.5, sd = sqrt(5/3) = 1.290994, se = sd / 2 = 0.645497, half = 3.182446 * se = 2.054260
+    assert mean_interval([1.0, 2.0, 3.0, 4.0]) == {"n": 4, "mean": 2.5, "ci95": [0.4457, 4.5543]}
+    assert mean_interval([5.0]) == {"n": 1, "mean": 5.0, "ci95": None} and mean_interval([])["mean"] is None
+    # paired on 3 questions: differences -1, -1.5, -0.5: mean -1, sd 0.5, se 0.288675, half = 4.302653 * se = 1.242068;
+    # p: t = 3.4641 on 2 df, P(T <= t) = 1/2 + t / (2 sqrt(2 + t^2)) = 0.962910, p = 2 * (1 - 0.962910) = 0.0742
+    d = paired_mean([2.0, 3.0, 4.0], [1.0, 1.5, 3.5])
+    assert d == {"n": 3, "delta": -1.0, "ci95": [-2.2421, 0.2421], "p_value": 0.0742, "significant": False}
+    # differences -1, -1.5, -1.5, -2: mean -1.5, sd = sqrt(0.5 / 3) = 0.408248, se 0.204124, half = 3.182446 * se
+    # = 0.649615; p: t = 7.348469 on 3 df, x = t/sqrt3 = 4.242641, P(T <= t) = 1/2 + (atan(x) + x / (1 + x^2)) / pi
+    # = 1/2 + (1.339300 + 0.223297) / pi = 0.997389, p = 2 * (1 - 0.997389) = 0.0052
+    d = paired_mean([3.0, 4.0, 5.0, 6.0], [2.0, 2.5, 3.5, 4.0])
+    assert d == {"n": 4, "delta": -1.5, "ci95": [-2.1496, -0.8504], "p_value": 0.0052, "significant": True}
+    same = paired_mean([1.0, 2.0], [1.0, 2.0])
+    assert same["delta"] == 0.0 and same["significant"] is False and same["p_value"] == 1.0
+    assert paired_mean([], [])["delta"] is None and paired_mean([1.0], [0.5])["ci95"] is None

@@ -52,6 +52,9 @@ def test_evaluate_stage_through_a_server(project, shared_bfcl, llm_server):
     assert m["bfcl"]["models"]["finetuned"]["overall"]["accuracy"] == 1.0
     assert m["bfcl"]["models"]["base"]["categories"]["irrelevance"]["accuracy"] == 1.0
     assert m["bfcl"]["delta"]["categories"]["simple_python"]["delta"] == 1.0
+    # a chat server gives no likelihood of a given answer: gold NLL says so instead of failing
+    assert m["bfcl"]["gold_nll"]["available"] is False and "backend=server" in m["bfcl"]["gold_nll"]["reason"]
+    assert (project / "data" / "evaluate" / "gold_nll.jsonl").read_text() == ""
     assert m["heldout"]["models"]["finetuned"]["categories"] == {
         "callforge_irrelevance": {"n": 3, "correct": 3, "accuracy": 1.0, "ci95": [0.4385, 1.0]},
         "callforge_simple": {"n": 4, "correct": 4, "accuracy": 1.0, "ci95": [0.5101, 1.0]}}

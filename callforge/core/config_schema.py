@@ -363,6 +363,7 @@ class FinetuneConfig:
 class EvaluateBfclConfig:
     categories: List[str] = MISSING
     per_category: Optional[int] = knob(MISSING, ge=1)  # seeded subsample per category; null: all
+    nll_per_category: Optional[int] = knob(MISSING, ge=0)  # gold-call NLL questions per answered category; null: all, 0: off
     source: Optional[str] = MISSING    # a bfcl-eval wheel or a folder in its data layout; null: pip download
     cache_dir: Optional[str] = MISSING  # where the wheel is cached; null: ~/.cache/callforge/bfcl
 
@@ -390,6 +391,7 @@ class EvaluateConfig:
     heldout_per_category: Optional[int] = knob(MISSING, ge=1)  # null: all
     max_new_tokens: int = knob(MISSING, ge=1)
     batch_size: int = knob(MISSING, ge=1)  # prompts generated together (local); decoding cost is per step
+    nll_batch_size: int = knob(MISSING, ge=1)  # gold-NLL forward passes together (local)
     server: EvaluateServerConfig = field(default_factory=EvaluateServerConfig)
 
 

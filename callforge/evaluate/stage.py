@@ -6,8 +6,13 @@ split (data/export/eval_bfcl, BFCL layout, evaluate.heldout_per_category per cat
 Answers: evaluate.backend=local generates with the base model and with base + models/adapter
 (transformers, greedy); backend=server asks an OpenAI-compatible server for the models named
 evaluate.server.base_model and evaluate.server.finetuned_model (e.g. vLLM with --lora-modules).
-Writes metrics/evaluate.json ({"bfcl": report, "heldout": report}, see callforge.evaluate.accuracy) and
-data/evaluate/answers.jsonl (every answer with its verdict and reason).
+Gold-call NLL (callforge.evaluate.gold_nll): no generation, one forward pass per question, so it runs on
+a larger seeded BFCL subsample (evaluate.bfcl.nll_per_category per category with an answer key; it holds
+the per_category questions), base and base + adapter, paired.
+Writes metrics/evaluate.json ({"bfcl": report, "heldout": report}, see callforge.evaluate.accuracy; the
+bfcl report also holds "gold_nll"), data/evaluate/answers.jsonl (every answer with its verdict and reason)
+and data/evaluate/gold_nll.jsonl (every gold-NLL question: the reference answer, its token counts, and each
+model's NLL; empty where gold NLL is not available).
 """
 from __future__ import annotations
 
@@ -15,12 +20,14 @@ import sys
 
 from callforge.calling import bfcl
 from callforge.core import io
+from callforge.evaluate import gold_nll
 from callforge.evaluate.accuracy import evaluate
 from callforge.evaluate.inference import ServerGenerator, local_generators
 
 ADAPTER = "models/adapter"
 HELDOUT = "data/export/eval_bfcl"
 ANSWERS = "data/evaluate/answers.jsonl"
+GOLD_NLL = "data/evaluate/gold_nll.jsonl"
 
 
 def run(cfg, ctx) -> dict:
@@ -47,10 +54,15 @@ def run(cfg, ctx) -> dict:
         report, records = evaluate(gens, entries)
         stats[name] = report
         rows += [{"set": name, "model": model, **r} for model, recs in records.items() for r in recs]
+    nll_rows = []
+    if c.bfcl.categories and c.bfcl.nll_per_category != 0:
+        nll, nll_rows = gold_nll_report(c, gens, seed)
+        stats.setdefault("bfcl", {})["gold_nll"] = nll
     for g in gens.values():
         if hasattr(g, "close"):
             g.close()
     ctx.write_jsonl(ctx.path(ANSWERS), rows)
+    ctx.write_jsonl(ctx.path(GOLD_NLL), [{"set": "bfcl", **r} for r in nll_rows])
     return {**stats, "backend": c.backend, "models": models,
             "generation": {name: getattr(g, "stats", None) or getattr(g, "failures", {}) for name, g in gens.items()}}
 
@@ -64,6 +76,24 @@ def bfcl_questions(c, seed: int) -> list:
     except bfcl.BfclError as e:
         sys.exit(f"callforge evaluate: {e}")
     return [e for cat in c.categories for e in bench[cat]]
+
+
+def gold_nll_report(c, gens: dict, seed: int) -> tuple[dict, list[dict]]:
+    """Gold-call NLL of the models behind `gens` on evaluate.bfcl.nll_per_category questions per BFCL
+    category with an answer key: (report, per-question rows); "not available" for a server backend."""
+    scorers = gold_nll.scorers_for(gens, c.nll_batch_size)
+    if scorers is None:
+        return gold_nll.not_available(gold_nll.SERVER_REASON), []
+    cats = [k for k in c.bfcl.categories if not bfcl.no_answer(k)]
+    if not cats:
+        return gold_nll.not_available("no category of evaluate.bfcl.categories has an answer key"), []
+    try:
+        bench = bfcl.load_benchmark(cats, c.bfcl.nll_per_category, seed, source=c.bfcl.source,
+                                    cache_dir=c.bfcl.cache_dir)
+    except bfcl.BfclError as e:
+        sys.exit(f"callforge evaluate: {e}")
+    g = next(iter(gens.values()))
+    return gold_nll.report(scorers, [e for k in cats for e in bench[k]], g.fmt, g.tok)
 
 
 def heldout_questions(folder, per_category: int | None, seed: int) -> list:
