@@ -136,7 +136,7 @@ def _describe(leaves: list[Leaf], optional: list[str], qualifier: str | None, rn
 def _field_schema(param: str) -> tuple[str, dict] | None:
     """A result field that mirrors a scalar input (max_price -> price)."""
     field = re.sub(r"^(min|max|target)_", "", param)
-    s = schemas.schema_for(field)
+    s = schemas.schema_for(field, schemas.kind_of(param))   # min_magnitude's field is a magnitude: a number
     if s["type"] in ("array", "object"):
         return None
     return field, s
@@ -151,35 +151,49 @@ def _record(noun: str, params: list[str], rng: random.Random, extra: int = 3) ->
     return {"type": "object", "description": f"One {noun}.", "required": ["id"], "properties": props}
 
 
+def role_of(leaf: Leaf) -> str:
+    """What a functionality does, read from its verb: "list" (results come back), "cancel", "calc",
+    "check", "text", "action" (something is done or recorded) or "get"."""
+    verb, _, rest = _slug(leaf.name).partition("_")
+    noun = rest or verb
+    if verb in _LIST_VERBS or verb == "get" and noun.endswith("s") and not noun.endswith(("ss", "us", "is")):
+        return "list"
+    for role, verbs in (("cancel", _CANCEL_VERBS), ("calc", _CALC_VERBS), ("check", _CHECK_VERBS),
+                        ("text", _TEXT_VERBS), ("action", _ACTION_VERBS)):
+        if verb in verbs:
+            return role
+    return "get"
+
+
 def returns_for(leaf: Leaf, params: list[str], rng: random.Random) -> dict:
     verb, _, rest = _slug(leaf.name).partition("_")
     noun = (rest or verb).replace("_", " ")
-    plural_get = verb == "get" and noun.endswith("s") and not noun.endswith(("ss", "us", "is"))
-    if verb in _LIST_VERBS or plural_get:
+    role = role_of(leaf)
+    if role == "list":
         item = _record(noun.rstrip("s") if noun.endswith("s") else noun, params, rng)
         return {"type": "object", "description": f"Matching {noun}.", "required": ["results"], "properties": {
             "results": {"type": "array", "description": "Results, best first.", "items": item},
             "total_count": {"type": "integer", "minimum": 0, "description": "Number of matches in total."}}}
-    if verb in _CANCEL_VERBS:
+    if role == "cancel":
         return {"type": "object", "description": "Outcome of the request.", "required": ["success"], "properties": {
             "success": {"type": "boolean", "description": "Whether the change took effect."},
             "status": {"type": "string", "enum": ["done", "already_done", "refused"], "description": "Resulting state."},
             "effective_at": {"type": "string", "format": "date-time", "description": "When it took effect."}}}
-    if verb in _CALC_VERBS:
+    if role == "calc":
         return {"type": "object", "description": f"Computed {noun}.", "required": ["result"], "properties": {
             "result": {"type": "number", "description": f"The computed {noun}."},
             "unit": {"type": "string", "description": "Unit of the result, if any."},
             "explanation": {"type": "string", "description": "How the result was obtained."}}}
-    if verb in _CHECK_VERBS:
+    if role == "check":
         return {"type": "object", "description": "Check outcome.", "required": ["passed"], "properties": {
             "passed": {"type": "boolean", "description": "True when nothing problematic was found."},
             "score": {"type": "number", "minimum": 0, "maximum": 1, "description": "Confidence or risk score."},
             "findings": {"type": "array", "items": {"type": "string"}, "description": "What was found."}}}
-    if verb in _TEXT_VERBS:
+    if role == "text":
         return {"type": "object", "description": "Produced content.", "required": ["output"], "properties": {
             "output": {"type": "string", "description": f"The {noun}."},
             "length": {"type": "integer", "minimum": 0, "description": "Length of the output in characters."}}}
-    if verb in _ACTION_VERBS:
+    if role == "action":
         props = {"id": {"type": "string", "description": f"Identifier of the new {noun}."},
                  "status": {"type": "string", "enum": ["confirmed", "pending", "failed"], "description": "State of the request."},
                  "created_at": {"type": "string", "format": "date-time", "description": "When it was recorded."}}
@@ -210,7 +224,8 @@ def write_api(leaves: list[Leaf], scope: str, siblings: list[Leaf], example: dic
     for other in leaves[1:]:
         optional += list(other.required) + [p for p in other.optional if rng.random() < 0.3]
     if example is not None and rng.random() < 0.5:
-        shared = [p for p in sorted(example.get("parameters", {}).get("properties", {})) if p in schemas.GENERIC_PARAMS]
+        shared = [p for p in sorted(example.get("parameters", {}).get("properties", {}))
+                  if p in schemas.GENERIC_PARAMS and operators.plausible(p, required + optional, role_of(primary))]
         if shared:
             optional.append(rng.choice(shared))
             inherited.append("shared_parameter")
@@ -228,7 +243,7 @@ def write_api(leaves: list[Leaf], scope: str, siblings: list[Leaf], example: dic
                           "properties": {"data": api["returns"]}}
         inherited.append("response_envelope")
 
-    ctx = operators.Ctx(siblings=siblings, max_params=max_params, covered=[l.name for l in leaves])
+    ctx = operators.Ctx(siblings=siblings, max_params=max_params, covered=[l.name for l in leaves], role=role_of(primary))
     applied = [op for op in ops if operators.OPERATORS[op](api, rng, ctx)]
     meta = {"scope": scope, "nodes": ctx.covered, "example": example["name"] if example else None,
             "inherited": inherited, "operators": applied}

@@ -9,6 +9,7 @@ import random
 from dataclasses import dataclass, field
 
 from callforge.calling.offline import schemas as vocab
+from callforge.calling.offline.names import tokens
 from callforge.taxonomy.context_tree import Leaf
 
 NAMES = ("add_functionality", "add_parameters", "add_constraints", "mutate_types", "change_returns")
@@ -21,6 +22,29 @@ class Ctx:
     siblings: list[Leaf]                  # other functionalities near the API's own, for add_functionality
     max_params: int = 16
     covered: list[str] = field(default_factory=list)   # leaf names the API now covers
+    role: str = ""                        # what the API's leaf does: "list", "action", "calc", ... (offline.role_of)
+
+
+def contexts(params, role: str) -> set[str]:
+    """The contexts an API with these parameters and this role shows (schemas.GENERIC_CONTEXT)."""
+    out = {role} if role else set()
+    if role == "cancel":       # cancelling is doing something too
+        out.add("action")
+    for p in params:
+        kind = vocab.kind_of(p)
+        if kind in vocab.KIND_CONTEXT:
+            out.add(vocab.KIND_CONTEXT[kind])
+        if not vocab.PLACE_WORDS.isdisjoint(tokens(p)):
+            out.add("place")
+    return out
+
+
+def plausible(param: str, params, role: str) -> bool:
+    """Whether a generic parameter makes sense on an API with these parameters and this role: a
+    currency where money is involved, paging where a list comes back, never a currency on a
+    triangle's sides."""
+    need = vocab.GENERIC_CONTEXT.get(param)
+    return need is None or need in contexts(params, role)
 
 
 def _props(api: dict) -> dict:
@@ -51,7 +75,7 @@ def add_functionality(api: dict, rng: random.Random, ctx: Ctx) -> bool:
 
 
 def add_parameters(api: dict, rng: random.Random, ctx: Ctx) -> bool:
-    pool = [g for g in vocab.GENERIC_PARAMS if g not in _props(api)]
+    pool = [g for g in vocab.GENERIC_PARAMS if g not in _props(api) and plausible(g, _props(api), ctx.role)]
     rng.shuffle(pool)
     added = [g for g in pool[: rng.randint(1, 2)] if _add_param(api, g, ctx)]
     return bool(added)
@@ -126,12 +150,14 @@ def mutate_types(api: dict, rng: random.Random, ctx: Ctx) -> bool:
             "choice": {"type": "string", "enum": s["enum"], "description": "Selected option."},
             "weight": {"type": "number", "minimum": 0, "maximum": 1, "description": "How strongly to prefer it."}}})
     elif t in ("integer", "number"):
-        if rng.random() < 0.5:
+        units = _units_for(n)
+        if units is None or rng.random() < 0.5:
             props[n] = _retype(s, {"type": "number" if t == "integer" else "integer", "description": desc})
-        else:   # a quantity with its unit: nested object
+        else:   # a quantity with its unit: nested object; the amount keeps the bounds it had
+            bounds = {k: v for k, v in s.items() if k in ("minimum", "maximum")}
             props[n] = _retype(s, {"type": "object", "description": desc, "required": ["value"], "properties": {
-                "value": {"type": t, "description": "Numeric amount."},
-                "unit": {"type": "string", "description": "Unit of the amount, e.g. kg or USD."}}})
+                "value": {"type": t, "description": "Numeric amount.", **bounds},
+                "unit": {"type": "string", "enum": units, "description": "Unit of the amount."}}})
     elif t == "boolean":
         props[n] = _retype(s, {"type": "string", "enum": ["yes", "no", "auto"], "description": desc})
     elif t == "array":
@@ -145,11 +171,34 @@ def mutate_types(api: dict, rng: random.Random, ctx: Ctx) -> bool:
                     "value": {**items, "description": "The value."},
                     "label": {"type": "string", "description": "Optional label for the value."}}}})
     elif t == "object":
-        extra = vocab.object_schema(rng.choice(["date_range", "coordinates", "range"]), "Additional qualifiers.")
+        fit = [shape for shape, need in (("date_range", "time"), ("coordinates", "place"), ("range", "money"))
+               if need in contexts(props, ctx.role) and shape not in s.get("properties", {})]
+        if not fit:
+            return False
+        extra = vocab.object_schema(rng.choice(fit), "Additional qualifiers.")
         props[n] = {**s, "properties": {**s.get("properties", {}), "qualifiers": extra}}
     else:
         return False
     return True
+
+
+# Units a measured amount may come in, by the unit its name ends in; money comes in currencies.
+_UNIT_CHOICES = {"kg": ["kg", "lb"], "km": ["km", "mi"], "cm": ["cm", "in"], "mm": ["mm", "in"], "m": ["m", "ft"],
+                 "m2": ["m2", "sq ft"], "m3": ["m3", "gal"], "ml": ["ml", "fl oz"], "grams": ["g", "oz"],
+                 "minutes": ["minutes", "hours"], "hours": ["hours", "days"], "days": ["days", "weeks"],
+                 "months": ["months", "years"], "seconds": ["seconds", "minutes"]}
+
+
+def _units_for(name: str) -> list[str] | None:
+    """The units a numeric parameter may be given in, or None where a unit makes no sense (a count, a
+    year, a latitude, a rating)."""
+    kind = vocab.kind_of(name)
+    if kind == "money":
+        return ["USD", "EUR", "GBP", "JPY"]
+    last = tokens(name)[-1] if tokens(name) else ""
+    if kind in ("measure", "duration") and last in _UNIT_CHOICES:
+        return list(_UNIT_CHOICES[last])
+    return ["kg", "lb", "m", "ft"] if kind == "measure" and last in ("weight", "height", "length", "width") else None
 
 
 def change_returns(api: dict, rng: random.Random, ctx: Ctx) -> bool:

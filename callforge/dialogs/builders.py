@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from callforge.calling.offline.values import Unsatisfiable, fits, gen_value
+from callforge.calling.offline.values import Unsatisfiable, fits, gen_value, order_ranges
 from callforge.core.seeds import rng_for
 
 from .checks import mentions
@@ -46,6 +46,11 @@ class Ctx:
             if options:
                 return self.rng.choice(options)
         return None
+
+
+def _topic(api) -> str:
+    """What the API does, which settles parameter names that alone are ambiguous (values.gen_value)."""
+    return api.tool.get("description", "")
 
 
 def _distinct_args(ctx: Ctx, api: int, others: list[dict]) -> dict:
@@ -105,7 +110,7 @@ def _first_of_chain(ctx: Ctx, chain: Chain) -> Call:
     args = ctx.args(chain.a)
     said = " ".join(render_value(v) for v in args.values())
     for _ in range(6):
-        v = gen_value(b.props[chain.param], chain.param, ctx.rng, depth=1)
+        v = gen_value(b.props[chain.param], chain.param, ctx.rng, depth=1, topic=_topic(b))
         if fits(leaf, v) and not mentions(said, v):
             return ctx.call(chain.a, args, force={chain.path: v})
     raise Unsatisfiable(f"no value fits both {ctx.pool.apis[chain.a].name}{list(chain.path)} and {b.name}.{chain.param}")
@@ -146,7 +151,7 @@ def clarify(ctx: Ctx) -> tuple[list[int], list[Turn]]:
         said = " ".join(render_value(v) for k, v in args.items() if k != missing)
         if not mentions(said, args[missing]):
             break
-        args[missing] = gen_value(api.props[missing], missing, ctx.rng, depth=1)
+        args[missing] = gen_value(api.props[missing], missing, ctx.rng, depth=1, topic=_topic(api))
     else:
         raise Unsatisfiable(f"{api.name}.{missing}: every value drawn also appears elsewhere in the request")
     if not api.params_validator.is_valid(args):
@@ -244,10 +249,12 @@ def _variation(ctx: Ctx, last: Call) -> Turn | None:
         return None
     k = ctx.rng.choice(keys)
     for _ in range(5):
-        v = gen_value(api.props[k], k, ctx.rng, depth=1)
+        v = gen_value(api.props[k], k, ctx.rng, depth=1, topic=_topic(api))
         if v != last.args[k]:
             args = {**last.args, k: v}
-            if api.params_validator.is_valid(args):
+            agreed = dict(args)
+            order_ranges(agreed)   # the new value must still agree with its pair (an end after the start)
+            if agreed == args and api.params_validator.is_valid(args):
                 call = ctx.call(last.api, args)
                 return Turn("variation", [[call]], data={"param": k, "old": last.args[k]})
     return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 
-from callforge.calling.offline.names import tokens
+from callforge.calling.offline.names import singular, tokens
 
 # Base-form verbs that API descriptions commonly start with.
 VERBS = frozenset("""get retrieve fetch find search list create add update delete remove calculate compute convert
@@ -104,7 +104,8 @@ def reword(phrase: str) -> str:
 
 
 def render_value(v) -> str:
-    """How a user would type a value; strings and numbers appear verbatim."""
+    """How a user would type a value: strings and numbers verbatim, nested values in words
+    ("length 5.5 cm and width 3 cm", "12 kg"), never as a dumped object."""
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, float):
@@ -112,13 +113,51 @@ def render_value(v) -> str:
     if isinstance(v, (int, str)):
         return str(v)
     if isinstance(v, list):
-        parts = [render_value(x) for x in v]
-        return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1] if parts else "none"
+        parts = [_nested(x) for x in v]
+        return join(parts) if parts else "none"
     if isinstance(v, dict):
-        return "{" + ", ".join(f"{humanise(k)}: {render_value(x)}" for k, x in v.items()) + "}"
+        return _object_text(v)
     if v is None:
         return "none"
     return json.dumps(v, ensure_ascii=False)
+
+
+# Unit words a name may end in ("length_cm"): said after the number, as people write it.
+_UNIT_SUFFIXES = frozenset({"kg", "km", "cm", "mm", "m", "m2", "m3", "ml", "kw", "kwh", "gb", "mb", "px", "usd"})
+
+
+def pair_text(key: str, v) -> str:
+    """One named value in words: "length 5.5 cm" for length_cm, "weight 12 kg", "city Oslo"."""
+    toks = tokens(key)
+    if len(toks) > 1 and toks[-1] in _UNIT_SUFFIXES and isinstance(v, (int, float)) and not isinstance(v, bool):
+        return f"{' '.join(toks[:-1])} {render_value(v)} {toks[-1]}"
+    return f"{key if key.isupper() else humanise(key)} {_nested(v)}"   # a map's keys (IBM, LOG_LEVEL) as given
+
+
+def _object_text(d: dict) -> str:
+    """An object in words. A quantity reads as its amount and unit, a weighted choice as the choice;
+    anything else as its named parts."""
+    keys = set(d)
+    if "value" in keys and keys <= {"value", "unit", "label"}:
+        label = f" ({render_value(d['label'])})" if "label" in d else ""
+        return " ".join(render_value(d[k]) for k in ("value", "unit") if k in d) + label
+    if "choice" in keys and keys <= {"choice", "weight"}:
+        return render_value(d["choice"]) + (f" (weight {render_value(d['weight'])})" if "weight" in d else "")
+    return join([pair_text(k, x) for k, x in d.items()]) or "nothing"
+
+
+def _nested(v) -> str:
+    """A value inside another: an object of several parts in parentheses, so its "and"s stay its own."""
+    text = render_value(v)
+    return f"({text})" if isinstance(v, dict) and len(v) > 1 and " and " in text else text
+
+
+def count_of(n: int, noun: str) -> str:
+    """A count and its noun in agreement: "1 result", "3 results"."""
+    words = humanise(noun).split()
+    if n == 1 and words:
+        words[-1] = singular(words[-1])
+    return f"{n} {' '.join(words)}".rstrip()
 
 
 def join(parts: list[str], last: str = "and") -> str:

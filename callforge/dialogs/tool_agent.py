@@ -58,7 +58,7 @@ def simulate(api: Api, args: dict, rng, force: dict | None = None):
         return {"status": "success", "request": dict(args)}
     for attempt in range(4):
         resp = gen_value(api.returns, "result", rng, p_optional=1.0 if attempt >= 2 else 0.7,
-                         echo=echo if attempt < 3 else None)
+                         echo=echo if attempt < 3 else None, topic=api.tool.get("description", ""))
         if force and not all(_set(resp, p, v) for p, v in force.items()):
             continue
         if api.returns_validator.is_valid(resp):

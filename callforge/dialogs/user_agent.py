@@ -43,12 +43,17 @@ def args_text(args: dict, skip, wording: int, rng) -> str:
     if wording == 0:
         if rng.random() < 0.5:
             return " with " + join([f"{humanise(p)} {render_value(v)}" for p, v in items])
-        return " where " + join([f"the {humanise(p)} is {render_value(v)}" for p, v in items])
+        return " where " + join([f"the {humanise(p)} {_be(v)} {render_value(v)}" for p, v in items])
     if wording == 1:
         return " (" + "; ".join(f"{humanise(p)}: {render_value(v)}" for p, v in items) + ")"
     # Far wording: values without parameter names, except where a bare value would mean nothing.
     parts = [f"{humanise(p)} {render_value(v)}" if isinstance(v, (bool, dict)) else render_value(v) for p, v in items]
     return " — " + join(parts)
+
+
+def _be(v) -> str:
+    """The verb that agrees with a value: "the tags are work and family", "the city is Oslo"."""
+    return "are" if isinstance(v, list) and len(v) > 1 else "is"
 
 
 def pairs_text(args: dict, skip, wording: int) -> str:
@@ -67,7 +72,8 @@ def wrap(text: str, wording: int, domain: str, rng) -> str:
     style = rng.choice(_STYLES)
     out = style.replace("{C}", text[:1].upper() + text[1:]).replace("{c}", text)
     if wording == 2 or rng.random() < 0.15:
-        out = rng.choice(_OPENERS).format(d=domain.lower()) + " " + out
+        d = domain.lower()
+        out = rng.choice(_OPENERS).format(d=d).replace(f"a {d}", f"an {d}" if d[:1] in "aeiou" else f"a {d}") + " " + out
     return out
 
 
@@ -101,7 +107,8 @@ def answer_text(param: str, value, wording: int, rng) -> str:
             ("{v}.", "It's {v}.", "Use {v}.", "The {p} is {v}.", "{P}: {v}.")
     f = rng.choice(forms)
     p = humanise(param)
-    return f.format(v=v, p=p, P=p[:1].upper() + p[1:])
+    out = f.format(v=v, p=p, P=p[:1].upper() + p[1:])
+    return out[:-1] if out.endswith("..") else out   # a value that is a sentence brings its own full stop
 
 
 def variation_text(param: str, value, wording: int, rng) -> str:

@@ -19,7 +19,13 @@ def tokens(name: str) -> tuple[str, ...]:
     return tuple(t.lower() for t in _SPLIT.findall(name or ""))
 
 
+# Nouns whose last "s" is no plural ending.
+_NOT_PLURAL = ("species", "series", "news", "alias", "status", "analysis", "basis", "canvas", "bus", "ss", "us", "is")
+
+
 def singular(name: str) -> str:
+    if name.lower().endswith(_NOT_PLURAL):
+        return name
     for suf, rep in (("ies", "y"), ("_list", ""), ("List", ""), ("sses", "ss"), ("s", "")):
         if name.endswith(suf) and len(name) > len(suf) + 1:
             return name[: -len(suf)] + rep

@@ -367,8 +367,24 @@ def hints_for(name: str) -> dict:
     return dict(KINDS[kind][1])
 
 
-# Cross-cutting parameters the add-parameters operator may bolt onto any API.
+# Cross-cutting parameters the add-parameters operator may bolt onto an API.
 GENERIC_PARAMS = ["locale", "page", "page_size", "fields", "include_metadata", "request_id", "dry_run",
                   "callback_url", "timeout_seconds", "verbose", "max_results", "sort_order", "tags",
                   "client_reference_id", "response_format", "units", "currency", "timezone",
                   "idempotency_key", "notify_email", "date_range", "price_range", "coordinates"]
+# The context each belongs in (apis.self_evolution.contexts says which an API has): paging where a
+# list comes back, an idempotency key where something is done, a currency where money is involved.
+# Those not listed (locale, request_id, verbose, ...) suit any API.
+GENERIC_CONTEXT = {
+    "page": "list", "page_size": "list", "max_results": "list", "sort_order": "list", "fields": "list",
+    "dry_run": "action", "idempotency_key": "action", "client_reference_id": "action", "callback_url": "action",
+    "notify_email": "action", "tags": "action",
+    "currency": "money", "price_range": "money", "units": "measure", "timezone": "time", "date_range": "time",
+    "coordinates": "place",
+}
+# Parameter kinds that show a context.
+KIND_CONTEXT = {"money": "money", "currency": "money", "object:range": "money", "measure": "measure",
+                "date": "time", "datetime": "time", "clock": "time", "object:date_range": "time",
+                "object:address": "place", "object:coordinates": "place", "latitude": "place", "longitude": "place",
+                "postal_code": "place", "airport": "place"}
+PLACE_WORDS = frozenset({"city", "location", "destination", "origin", "region", "neighborhood", "station"})

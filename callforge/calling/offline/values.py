@@ -1,7 +1,7 @@
 """Realistic argument and result values from a JSON Schema, without a model.
 
 A value is chosen from the parameter's name first (a `city` gets a city, an `order_id` an order id:
-ordered rule tables over the name's tokens, read by names.first_match), then fitted to the schema's
+the ordered rule tables of meanings.py, read by names.first_match), then fitted to the schema's
 constraints (enum, const, bounds, multipleOf, length, pattern, format, item counts, nested objects).
 Callers validate the final object against the schema; a value this module cannot satisfy raises
 `Unsatisfiable` and the caller drops the sample with a reason.
@@ -9,7 +9,6 @@ Callers validate the final object against the schema; a value this module cannot
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import math
 import random
 import re
@@ -17,6 +16,8 @@ from functools import lru_cache
 from typing import Any
 
 from callforge.calling.offline import pattern_strings, words as W
+from callforge.calling.offline.meanings import (BIRTH, CODE_RULES, NUMBER_RULES, STRING_RULES, Pick, birth_date,
+                                                code, clock, identifier, short_email, some_date, url, uuid4)
 from callforge.calling.offline.names import any_word, first_match, singular, tokens
 
 
@@ -24,145 +25,9 @@ class Unsatisfiable(ValueError):
     pass
 
 
-# -- small generators (each draws from the rng in a fixed order) ---------------------------------------
-def _date(rng: random.Random) -> dt.date:
-    return dt.date(2024, 1, 1) + dt.timedelta(days=rng.randint(0, 1000))
-
-
-def _clock(rng) -> str:
-    return f"{rng.randint(7, 21):02d}:{rng.choice((0, 15, 30, 45)):02d}"
-
-
-def _url(rng) -> str:
-    return f"https://www.{rng.choice(W.WORDS)}.com/{rng.choice(W.WORDS)}"
-
-
-def _short_email(rng) -> str:
-    return f"{rng.choice(W.FIRST).lower()}@{rng.choice(W.DOMAINS)}"
-
-
-def _postal(rng) -> str:
-    return f"{rng.randint(10000, 99999)}"
-
-
-def _full_name(rng):
-    return f"{rng.choice(W.FIRST)} {rng.choice(W.LAST)}"
-
-
-def _uuid(rng) -> str:
-    h = f"{rng.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
-
-
-def _id(tok: tuple[str, ...], rng) -> str:
-    stem = next((t for t in tok if t not in ("id", "ids", "code", "number", "num", "no", "ref", "reference", "key")), "")
-    prefix = (stem[:3] or rng.choice(W.WORDS)[:3]).upper()
-    return f"{prefix}-{rng.randint(10000, 99999)}"
-
-
-# A code of the kind its name says (country_code -> "FR"); other codes are identifiers.
-_CODE_RULES = [
-    (any_word("country"), lambda r: r.choice(W.COUNTRY_CODES)),
-    (any_word("language", "lang"), lambda r: r.choice(W.LANG_CODES)),
-    (any_word("currency"), lambda r: r.choice(W.CURRENCIES)),
-    (any_word("airport"), lambda r: r.choice(W.AIRPORTS[:5])),
-    (any_word("airline"), lambda r: r.choice(W.AIRLINES)),
-    (any_word("postal", "zip"), _postal),
-]
-
-
-def _code(tok, rng) -> str:
-    gen = first_match(_CODE_RULES, toks=tok)
-    return gen(rng) if gen else _id(tok, rng)
-
-
-def _titled(tok, rng) -> str:
-    rest = [t for t in tok if t not in ("name", "title", "label")]
-    if not rest or rest[0] in ("full", "display", "real"):
-        return _full_name(rng)
-    return f"{rng.choice(W.WORDS).title()} {' '.join(rest).title()}"
-
-
-# Name rules for strings: (tokens that trigger it, generator(tokens, rng)). First match wins, so order matters.
-_STRING_RULES = [
-    (any_word("email", "mail"), lambda t, r: f"{r.choice(W.FIRST).lower()}.{r.choice(W.LAST).lower()}@{r.choice(W.DOMAINS)}".replace("ü", "ue")),
-    (any_word("phone", "mobile", "tel", "telephone", "164", "msisdn"), lambda t, r: f"+1-555-{r.randint(100, 999)}-{r.randint(1000, 9999)}"),
-    (any_word("url", "link", "website", "uri", "endpoint", "homepage"), lambda t, r: _url(r)),
-    (any_word("uuid", "guid"), lambda t, r: _uuid(r)),
-    (any_word("password", "secret", "pin"), lambda t, r: f"{r.choice(W.WORDS).title()}#{r.randint(1000, 9999)}"),
-    (any_word("ip"), lambda t, r: f"192.168.{r.randint(0, 255)}.{r.randint(1, 254)}"),
-    (any_word("datetime", "timestamp"), lambda t, r: f"{_date(r).isoformat()}T{_clock(r)}:00Z"),
-    (any_word("date", "day", "birthday", "dob", "checkin", "checkout", "deadline", "since", "until"), lambda t, r: _date(r).isoformat()),
-    (any_word("conditions", "condition", "weather", "sky"), lambda t, r: r.choice(W.WEATHER)),
-    (any_word("expression", "formula", "equation", "function"), lambda t, r: r.choice(W.EXPRESSIONS)),
-    (any_word("variable", "var"), lambda t, r: r.choice(W.VARIABLES)),
-    (any_word("gate"), lambda t, r: f"{r.choice('ABCDEF')}{r.randint(1, 40)}"),
-    (any_word("time", "hour"), lambda t, r: _clock(r)),
-    (any_word("ticker", "symbol", "stock"), lambda t, r: r.choice(W.TICKERS)),
-    (any_word("airport", "iata"), lambda t, r: r.choice(W.AIRPORTS)),
-    (any_word("currency"), lambda t, r: r.choice(W.CURRENCIES)),
-    (any_word("zip", "postal", "postcode"), lambda t, r: _postal(r)),
-    (any_word("code"), _code),
-    (any_word("id", "ids", "sku", "isbn", "ref", "reference", "code", "number", "token", "key", "no"), _id),
-    (any_word("address", "street"), lambda t, r: f"{r.randint(1, 250)} {r.choice(W.STREETS)}, {r.choice(W.CITIES)}"),
-    (any_word("country", "nation", "nationality"), lambda t, r: r.choice(W.COUNTRIES)),
-    (any_word("city", "town", "destination", "origin", "location", "place", "from", "to", "departure", "arrival",
-           "region", "area"), lambda t, r: r.choice(W.CITIES)),
-    (any_word("language", "lang", "locale"), lambda t, r: r.choice(W.LANGUAGES)),
-    (any_word("username", "handle", "login", "account"), lambda t, r: f"{r.choice(W.FIRST).lower()}_{r.choice(W.WORDS)}{r.randint(1, 99)}"),
-    (any_word("first", "firstname", "given"), lambda t, r: r.choice(W.FIRST)),
-    (any_word("last", "lastname", "surname", "family"), lambda t, r: r.choice(W.LAST)),
-    (any_word("company", "organization", "organisation", "org", "employer", "brand", "vendor", "merchant", "store",
-           "shop"), lambda t, r: r.choice(W.COMPANIES)),
-    (any_word("author", "customer", "person", "user", "contact", "recipient", "guest", "patient", "employee",
-           "passenger", "owner", "artist", "sender", "attendee", "member", "student", "driver", "player",
-           "athlete", "actor", "director", "singer", "scientist", "coach", "doctor", "teacher", "manager",
-           "candidate", "speaker", "composer", "painter", "writer"), lambda t, r: _full_name(r)),
-    (any_word("product", "item", "goods"), lambda t, r: r.choice(W.PRODUCTS)),
-    (any_word("query", "keyword", "keywords", "search", "term", "q", "topic", "subject", "interest"), lambda t, r: r.choice(W.TOPICS)),
-    (any_word("genre"), lambda t, r: r.choice(W.GENRES)),
-    (any_word("category", "department", "section"), lambda t, r: r.choice(W.CATEGORIES)),
-    (any_word("type", "kind", "class", "tier", "plan", "variant", "mode", "style"), lambda t, r: r.choice(W.TIERS)),
-    (any_word("color", "colour"), lambda t, r: r.choice(W.COLORS)),
-    (any_word("status", "state"), lambda t, r: r.choice(W.STATUSES)),
-    (any_word("unit", "units", "system"), lambda t, r: r.choice(W.UNITS)),
-    (any_word("description", "message", "text", "content", "body", "comment", "note", "notes", "review",
-           "reason", "instructions", "summary", "feedback", "request"), lambda t, r: r.choice(W.NOTES)),
-    (any_word("file", "path", "filename", "document"), lambda t, r: f"/home/{r.choice(W.FIRST).lower()}/documents/{r.choice(W.WORDS)}.pdf"),
-    (any_word("image", "photo", "picture", "avatar"), lambda t, r: f"https://img.{r.choice(W.WORDS)}.com/{r.randint(100, 999)}.jpg"),
-    (any_word("name", "title", "label"), _titled),
-]
-
-# Name rules for numbers: (tokens that trigger it, the range a value is drawn from unless the schema bounds it).
-_NUMBER_RULES = [
-    (any_word("age"), (18, 85)),
-    (any_word("year"), (1995, 2026)),
-    (any_word("month"), (1, 12)),
-    (any_word("day"), (1, 28)),
-    (any_word("hour", "hours"), (1, 23)),
-    (any_word("minute", "minutes"), (5, 55)),
-    (any_word("lat", "latitude"), (-60, 70)),
-    (any_word("lon", "lng", "longitude"), (-150, 150)),
-    (any_word("price", "amount", "cost", "budget", "salary", "income", "balance", "fee", "total", "payment",
-           "principal", "deposit", "revenue", "value"), (5, 5000)),
-    (any_word("limit", "max", "top", "size", "per", "results"), (5, 50)),
-    (any_word("page", "offset"), (1, 5)),
-    (any_word("quantity", "qty", "count", "guests", "people", "adults", "children", "passengers", "nights",
-           "rooms", "seats", "tickets", "copies", "servings", "num", "number", "bedrooms", "beds",
-           "bathrooms", "replicas", "replica", "instances", "attempts"), (1, 6)),
-    (any_word("rating", "stars", "score", "priority", "level"), (1, 5)),
-    (any_word("percent", "percentage", "rate", "discount", "interest", "tax"), (1, 25)),
-    (any_word("duration", "days", "weeks", "term", "period", "length"), (1, 30)),
-    (any_word("weight", "kg", "mass"), (1, 120)),
-    (any_word("height", "width", "depth", "cm", "side", "radius", "base"), (1, 50)),
-    (any_word("distance", "km", "miles", "range"), (1, 500)),
-    (any_word("temperature", "temp"), (-10, 35)),
-]
-
-
 @lru_cache(maxsize=16384)
 def _string_rule(tok: tuple[str, ...]):
-    return first_match(_STRING_RULES, toks=tok)
+    return first_match(STRING_RULES, "_".join(tok), tok)
 
 
 # Rules a parameter's description may trigger when its name says nothing specific ("from_number,
@@ -174,24 +39,24 @@ _DESC_KEYS = frozenset({"email", "phone", "164", "url", "uri", "uuid", "ip", "is
 @lru_cache(maxsize=16384)
 def _description_rule(description: str):
     tok = tuple(t for t in tokens(description) if t in _DESC_KEYS)
-    return first_match(_STRING_RULES, toks=tok) if tok else None
+    return first_match(STRING_RULES, toks=tok) if tok else None
 
 
 @lru_cache(maxsize=16384)
 def _number_rule(tok: tuple[str, ...]):
-    return first_match(_NUMBER_RULES, toks=tok)
+    return first_match(NUMBER_RULES, toks=tok)
 
 
 _FORMATS = {
-    "date": lambda r: _date(r).isoformat(),
-    "date-time": lambda r: f"{_date(r).isoformat()}T{r.randint(7, 21):02d}:{r.choice((0, 30)):02d}:00Z",
-    "time": lambda r: f"{_clock(r)}:00",
-    "email": _short_email,
-    "idn-email": _short_email,
-    "uri": _url,
-    "url": _url,
+    "date": lambda r: some_date(r).isoformat(),
+    "date-time": lambda r: f"{some_date(r).isoformat()}T{r.randint(7, 21):02d}:{r.choice((0, 30)):02d}:00Z",
+    "time": lambda r: f"{clock(r)}:00",
+    "email": short_email,
+    "idn-email": short_email,
+    "uri": url,
+    "url": url,
     "uri-reference": lambda r: f"/{r.choice(W.WORDS)}/{r.randint(1, 99)}",
-    "uuid": _uuid,
+    "uuid": uuid4,
     "ipv4": lambda r: f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
     "ipv6": lambda r: f"2001:db8::{r.randint(1, 65535):x}",
     "hostname": lambda r: f"{r.choice(W.WORDS)}.{r.choice(W.DOMAINS)}",
@@ -209,26 +74,57 @@ def _fit_length(s: str, schema: dict, rng) -> str:
     return s
 
 
-def gen_string(schema: dict, tok, rng) -> str:
+def _named_value(schema: dict, tok, rng, topic: str):
+    """The value the parameter's name (or, for a bare identifier, its description) calls for; None
+    when neither says anything."""
+    gen = _string_rule(tok)
+    if gen is None or gen is identifier:   # the name says only "an identifier": its description may say more
+        gen = _description_rule(schema.get("description") or "") or gen
+    if gen is None:
+        return None
+    return gen(tok, rng, topic) if isinstance(gen, Pick) else gen(tok, rng)
+
+
+_CODE_WORDS = frozenset({"code", "iso", "tag", "alpha"})
+
+
+def _coded(schema: dict, tok) -> bool:
+    """A name or description asking for a code ("country as an ISO 3166 alpha-2 code", "a language tag")."""
+    return not _CODE_WORDS.isdisjoint(tokens(schema.get("description") or "")) and first_match(CODE_RULES, toks=tok) is not None
+
+
+def gen_string(schema: dict, tok, rng, topic: str = "") -> str:
     pat = schema.get("pattern")
+    lo, hi = schema.get("minLength", 0), schema.get("maxLength", 1 << 30)
     if pat:
+        # What the name calls for, when the pattern admits it ("en" for a locale, "Europe/Paris" for a
+        # time zone); else any string the pattern matches.
+        fmt = schema.get("format")
+        for gen in ((lambda: _FORMATS[fmt](rng)) if fmt in _FORMATS else None,
+                    (lambda: code(tok, rng)) if first_match(CODE_RULES, toks=tok) else None,
+                    lambda: _named_value(schema, tok, rng, topic)):
+            v = gen() if gen else None
+            for cand in ((v, v.replace("-", "")) if isinstance(v, str) else ()):   # "+1-555-..." where digits only
+                if lo <= len(cand) <= hi and re.search(pat, cand):
+                    return cand
         try:
             for _ in range(6):
                 s = pattern_strings.generate(pat, rng)
-                if schema.get("minLength", 0) <= len(s) <= schema.get("maxLength", 1 << 30):
+                if lo <= len(s) <= hi:
                     return s
         except (pattern_strings.Unsupported, re.error) as e:
             raise Unsatisfiable(f"pattern {pat!r}: {e}") from None
         raise Unsatisfiable(f"pattern {pat!r} with length bounds")
     fmt = schema.get("format")
-    gen = None
-    if fmt in _FORMATS:
+    if fmt == "date" and BIRTH.fits("", tok):
+        s = birth_date(rng).isoformat()
+    elif fmt in _FORMATS:
         s = _FORMATS[fmt](rng)
+    elif _coded(schema, tok):
+        s = code(tok, rng)
     else:
-        gen = _string_rule(tok)
-        if gen is None or gen is _id:   # the name says only "an identifier": its description may say more
-            gen = _description_rule(schema.get("description") or "") or gen
-        s = gen(tok, rng) if gen else rng.choice(W.WORDS)
+        s = _named_value(schema, tok, rng, topic)
+        s = rng.choice(W.WORDS) if s is None else s
     return _fit_length(s, schema, rng)
 
 
@@ -263,8 +159,8 @@ def _bounds(schema: dict, integer: bool, default: tuple[float, float]) -> tuple[
 def gen_number(schema: dict, tok, rng, integer: bool) -> int | float:
     keys = _number_rule(tok)
     lo, hi, _ = _bounds(schema, integer, keys or (1, 100))
-    if keys and not (lo <= keys[0] and keys[1] <= hi) and (keys[0] <= hi and keys[1] >= lo):
-        lo, hi = max(lo, keys[0]), min(hi, keys[1])  # name range narrowed to the schema's bounds
+    if keys and keys[0] <= hi and keys[1] >= lo:
+        lo, hi = max(lo, keys[0]), min(hi, keys[1])  # the name's range, within the schema's bounds
         if integer:
             lo, hi = math.ceil(lo), math.floor(hi)
     m = schema.get("multipleOf")
@@ -284,9 +180,11 @@ def gen_number(schema: dict, tok, rng, integer: bool) -> int | float:
 
 
 def gen_value(schema: Any, name: str, rng: random.Random, depth: int = 0, p_optional: float = 0.5,
-              echo: dict | None = None) -> Any:
+              echo: dict | None = None, topic: str = "") -> Any:
     """One value for `schema`; `name` steers what kind of value it is. `echo` maps field names to
-    values that any object property of that name takes when they fit (a result repeating its arguments)."""
+    values that any object property of that name takes when they fit (a result repeating its arguments).
+    `topic`: what the API does (its description), which settles names that alone are ambiguous."""
+    topic = topic.lower()
     if not isinstance(schema, dict):
         schema = {}
     if "const" in schema:
@@ -298,12 +196,12 @@ def gen_value(schema: Any, name: str, rng: random.Random, depth: int = 0, p_opti
             branch = rng.choice(schema[key])
             merged = {k: v for k, v in schema.items() if k != key}
             merged.update(branch if isinstance(branch, dict) else {})
-            return gen_value(merged, name, rng, depth, p_optional, echo)
+            return gen_value(merged, name, rng, depth, p_optional, echo, topic)
     if schema.get("allOf"):
         merged = {k: v for k, v in schema.items() if k != "allOf"}
         for part in schema["allOf"]:
             merged.update(part if isinstance(part, dict) else {})
-        return gen_value(merged, name, rng, depth, p_optional, echo)
+        return gen_value(merged, name, rng, depth, p_optional, echo, topic)
     t = schema.get("type")
     if isinstance(t, list):
         t = next((x for x in t if x != "null"), "null")
@@ -312,7 +210,7 @@ def gen_value(schema: Any, name: str, rng: random.Random, depth: int = 0, p_opti
              else "number" if "minimum" in schema or "maximum" in schema else "string")
     tok = tokens(name)
     if t == "string":
-        return gen_string(schema, tok, rng)
+        return gen_string(schema, tok, rng, topic)
     if t == "integer":
         return gen_number(schema, tok, rng, integer=True)
     if t == "number":
@@ -322,27 +220,28 @@ def gen_value(schema: Any, name: str, rng: random.Random, depth: int = 0, p_opti
     if t == "null":
         return None
     if t == "array":
-        return gen_array(schema, name, rng, depth, p_optional, echo)
+        return gen_array(schema, name, rng, depth, p_optional, echo, topic)
     if t == "object":
-        return gen_object(schema, rng, depth, p_optional, echo, name)
+        return gen_object(schema, rng, depth, p_optional, echo, name, topic)
     raise Unsatisfiable(f"unknown type {t!r}")
 
 
-def gen_array(schema: dict, name: str, rng, depth: int, p_optional: float, echo: dict | None = None) -> list:
+def gen_array(schema: dict, name: str, rng, depth: int, p_optional: float, echo: dict | None = None,
+              topic: str = "") -> list:
     lo = schema.get("minItems", 1)
     hi = schema.get("maxItems", max(lo, 3))
     if lo > hi:
         raise Unsatisfiable(f"minItems {lo} > maxItems {hi}")
     prefix = schema.get("prefixItems") or (schema["items"] if isinstance(schema.get("items"), list) else None)
     if prefix is not None:
-        return [gen_value(s, f"{name}_{k}", rng, depth + 1, p_optional, echo) for k, s in enumerate(prefix)]
+        return [gen_value(s, f"{name}_{k}", rng, depth + 1, p_optional, echo, topic) for k, s in enumerate(prefix)]
     items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
     want = rng.randint(lo, min(hi, lo + 3))
     out, seen, el = [], set(), singular(name)
     for _ in range(want * 6):
         if len(out) == want:
             break
-        v = gen_value(items, el, rng, depth + 1, p_optional, echo)
+        v = gen_value(items, el, rng, depth + 1, p_optional, echo, topic)
         key = repr(v)
         if key in seen:
             continue
@@ -353,10 +252,17 @@ def gen_array(schema: dict, name: str, rng, depth: int, p_optional: float, echo:
     return out
 
 
-_GENERIC_KEYS = frozenset({"name", "id", "title", "code", "label", "type"})
+# Keys that mean little alone: they take their meaning from the object they sit in (a price range's
+# min is a price, a latitude's value is a latitude).
+_GENERIC_KEYS = frozenset({"name", "id", "title", "code", "label", "type", "value", "min", "max"})
+# Keys of a free-form map, by what the map's name says it holds.
+_MAP_KEYS = [(any_word("weights", "allocation"), {t: None for t in W.TICKERS}),
+             (any_word("environment", "variables", "env"), {"LOG_LEVEL": ["debug", "info", "warning"],
+                                                            "PORT": ["8080", "3000"], "REGION": ["eu-west-1", "us-east-2"]})]
 
 
-def gen_object(schema: dict, rng, depth: int, p_optional: float, echo: dict | None = None, name: str = "") -> dict:
+def gen_object(schema: dict, rng, depth: int, p_optional: float, echo: dict | None = None, name: str = "",
+               topic: str = "") -> dict:
     props = schema.get("properties") or {}
     required = set(schema.get("required") or ())
     out: dict = {}
@@ -366,11 +272,15 @@ def gen_object(schema: dict, rng, depth: int, p_optional: float, echo: dict | No
             out[key] = copy.deepcopy(echo[key])
         elif key in required or rng.random() < p_opt:
             hint = f"{name}_{key}" if key in _GENERIC_KEYS and name and name not in ("result", "item") else key
-            out[key] = gen_value(props[key], hint, rng, depth + 1, p_optional, echo)
+            out[key] = gen_value(props[key], hint, rng, depth + 1, p_optional, echo, topic)
     order_ranges(out)
     if not props and schema.get("additionalProperties") is not False and depth < 3:
         extra = schema.get("additionalProperties")
-        out[rng.choice(("label", "note", "tag"))] = gen_value(extra if isinstance(extra, dict) else {"type": "string"}, "label", rng, depth + 1)
+        keys = first_match(_MAP_KEYS, toks=tokens(name)) or {"label": None, "note": None, "tag": None}
+        key = rng.choice(sorted(keys))
+        schema_v = extra if isinstance(extra, dict) else {"type": "string"}
+        told = [v for v in keys[key] or () if fits(schema_v, v)]
+        out[key] = rng.choice(told) if told else gen_value(schema_v, key, rng, depth + 1, topic=topic)
     return out
 
 
@@ -413,8 +323,18 @@ _PAIRS = (("start", "end"), ("begin", "end"), ("from", "to"), ("min", "max"), ("
           ("earliest", "latest"), ("lower", "upper"), ("pickup", "return"), ("pickup", "dropoff"), ("open", "close"))
 
 
+def _same_dimension(a: str, b: str) -> str:
+    """`b`, or a unit of `a`'s dimension when `b` measures something else (kilometers to miles, not to
+    fahrenheit); units of no known dimension stay as they are."""
+    dim = next((d for d in W.UNIT_DIMENSIONS if a in d), None)
+    if dim is None or (b in dim and b != a):
+        return b
+    return dim[(dim.index(a) + 1) % len(dim)]
+
+
 def order_ranges(obj: dict) -> None:
-    """Put range pairs in order: start_date before end_date, min below max (numbers and dates only)."""
+    """Make paired values agree: start_date before end_date, min below max (numbers and dates), and a
+    conversion's from_unit and to_unit of one dimension."""
     keys = list(obj)
     for k in keys:
         tk = tokens(k)
@@ -426,6 +346,9 @@ def order_ranges(obj: dict) -> None:
             if match is None:
                 continue
             a, b = obj[k], obj[match]
+            if "unit" in tk and isinstance(a, str) and isinstance(b, str):
+                obj[match] = _same_dimension(a, b)
+                continue
             comparable = (isinstance(a, (int, float)) and isinstance(b, (int, float))
                           and not isinstance(a, bool) and not isinstance(b, bool)) or \
                          (isinstance(a, str) and isinstance(b, str) and _DATE.match(a) and _DATE.match(b))
