@@ -13,7 +13,7 @@ import asyncio
 import json
 
 from . import prompts
-from .phrasing import humanise, join, render_value, verb_phrase
+from .phrasing import count_of, humanise, join, render_value, verb_phrase
 from .pool import Api
 from .skeleton import FROM_ANSWER, FROM_TOOL, Call
 from .voting import vote
@@ -88,7 +88,7 @@ def describe(value, depth: int = 0) -> str:
         for k, v in value.items():
             if isinstance(v, list):
                 first = f" (first: {describe(v[0], 1)})" if v and depth == 0 and isinstance(v[0], dict) else ""
-                parts.append(f"{len(v)} {humanise(k)}{first}" if not all(isinstance(x, (str, int, float)) for x in v)
+                parts.append(f"{count_of(len(v), k)}{first}" if not all(isinstance(x, (str, int, float)) for x in v)
                              or not v else f"{humanise(k)} {render_value(v)}")
             elif isinstance(v, dict):
                 if depth == 0:
@@ -99,7 +99,7 @@ def describe(value, depth: int = 0) -> str:
                 break
         return join(parts) or "nothing to report"
     if isinstance(value, list):
-        return f"{len(value)} result(s)" + (f", the first being {describe(value[0], 1)}" if value and depth == 0 else "")
+        return count_of(len(value), "results") + (f", the first being {describe(value[0], 1)}" if value and depth == 0 else "")
     return render_value(value)
 
 

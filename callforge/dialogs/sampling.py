@@ -117,7 +117,7 @@ def make_args(api: Api, rng, p_optional: float, extra_required: tuple[str, ...] 
         args = {}
         for p, s in api.props.items():
             if p in api.required or p in extra_required or rng.random() < p_optional:
-                args[p] = gen_value(s, p, rng, depth=1, p_optional=p_optional)
+                args[p] = gen_value(s, p, rng, depth=1, p_optional=p_optional, topic=api.tool.get("description", ""))
         order_ranges(args)   # top level too: gen_object orders nested objects itself
         if api.params_validator.is_valid(args):
             return args
