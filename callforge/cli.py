@@ -95,6 +95,55 @@ def compare(run_ids: Optional[List[str]] = typer.Argument(None, help="MLflow run
 
 
 @app.command()
+def report(runs: Optional[List[str]] = typer.Argument(None, help="with --compare: MLflow runs (names or ids)"),
+           variant: Optional[str] = typer.Option(None, help="an MLflow run (name or id): fetch the report its "
+                                                            "pipeline logged"),
+           compare_runs: bool = typer.Option(False, "--compare", help="put RUNS side by side on one page"),
+           all_rows: bool = typer.Option(False, "--all", help="with --compare: equal rows too"),
+           out: Optional[str] = typer.Option(None, help="folder to write into (default data/reports/<name>/)"),
+           experiment: Optional[str] = typer.Option(None, help="MLflow experiment (default: tracking.experiment)")):
+    """An HTML report: the workspace's (runs the report stage), a variant's (--variant), or variants
+    side by side (--compare A B ...). Each opens offline from file://."""
+    import os
+    from pathlib import Path
+
+    from callforge.core.config import compose, project_root, validate
+    from callforge.core.errors import CallforgeError
+
+    if not variant and not compare_runs:
+        if runs:
+            fail("runs are given with --compare")
+        from callforge.core.stage import main as run_stage
+        from callforge.report.stage import OUT, run
+
+        root = project_root()
+        os.chdir(root)               # the stage reads and writes the project's paths, as under DVC
+        run_stage("report", run)
+        typer.echo(f"wrote {root / OUT / 'index.html'}")
+        return
+    from mlflow.tracking import MlflowClient
+
+    from callforge.core.tracking import tracking_uri
+    from callforge.report import variants
+
+    try:
+        cfg = validate(compose([]))
+    except ConfigError as e:
+        fail(f"config error: {e}")
+    client = MlflowClient(tracking_uri=tracking_uri(cfg))
+    exp = experiment or cfg.tracking.experiment
+    try:
+        if compare_runs:
+            path = variants.write_comparison(client, exp, [*([variant] if variant else []), *(runs or [])],
+                                             Path(out) if out else None, all_rows)
+        else:
+            path = variants.fetch_variant(client, exp, variant, Path(out) if out else None)
+    except CallforgeError as e:
+        fail(str(e), 1)
+    typer.echo(f"wrote {path.resolve()}")
+
+
+@app.command()
 def bounds(scores: str = typer.Option("data/scores.jsonl", help="the complexity stage's output"),
            dialogs: str = typer.Option("data/dialogs.jsonl", help="samples, for judging the model's own answers"),
            judge: bool = typer.Option(True, help="judge greedy answers with the local model (scorer=local)"),
