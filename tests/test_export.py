@@ -47,7 +47,7 @@ def test_every_subset_and_format_loads_with_datasets(exported, tmp_path):
         n = len(order[s])
         assert n > 0
         xlam_n = sum(first_decision(x)[2] != "other" for x in order[s])
-        for fmt, expected in (("sharegpt", n), ("openai", n), ("xlam", xlam_n)):
+        for fmt, expected in (("sharegpt", n), ("openai", n), ("xlam", xlam_n), ("chat", n)):
             ds = load(out / f"{fmt}.jsonl", tmp_path)
             assert len(ds) == expected == stats["records"][s][fmt], (s, fmt)
         hf = datasets.load_dataset(str(out / "hf"), split="train", cache_dir=str(tmp_path / "hf"))
@@ -110,8 +110,10 @@ def test_sharegpt_calls_read_back_in_python_syntax(exported):
     rows = read_jsonl(project / "data" / "export" / "full" / "sharegpt.jsonl")
     for rec, sample in zip(rows, order["full"], strict=True):
         assert records.validate("sharegpt", rec) == []
-        assert all(json.dumps(t["name"])[1:-1] in rec["system"] for t in sample["tools"])
-        calls = [[{"name": c["name"], "arguments": c["arguments"]} for c in m["tool_calls"]]
+        as_written = {t["original"]: t["name"] for t in rec["tool_names"]}
+        assert list(as_written) == [t["name"] for t in sample["tools"]]
+        assert all(json.dumps(as_written[t["name"]])[1:-1] in rec["system"] for t in sample["tools"])
+        calls = [[{"name": as_written[c["name"]], "arguments": c["arguments"]} for c in m["tool_calls"]]
                  for m in sample["messages"] if m.get("tool_calls")]
         written = [parse_calls(t["value"]) for t in rec["conversations"]
                    if t["from"] == "assistant" and t["value"].startswith("[")]

@@ -30,14 +30,16 @@ SCHEMA = pa.schema([("id", pa.string()), ("data_type", pa.string()), ("domain", 
                     ("apis_used", pa.list_(pa.string())), ("provenance", PROVENANCE)])
 
 
-def row(sample: dict, complexity: float | None) -> dict:
+def row(sample: dict, complexity: float | None, thinking: bool = False) -> dict:
+    """The parquet row; the thinking column is null unless export.thinking asks for traces."""
     tools = [{"name": t["name"], "description": t.get("description"), "parameters": dumps(t["parameters"]),
               "returns": dumps(t["returns"]) if "returns" in t else None, "domain": t.get("domain"),
               "path": t.get("path")} for t in sample["tools"]]
     msgs = []
     for m in sample["messages"]:
         calls = m.get("tool_calls")
-        msgs.append({"role": m["role"], "content": m.get("content"), "thinking": m.get("thinking"),
+        msgs.append({"role": m["role"], "content": m.get("content"),
+                     "thinking": m.get("thinking") if thinking else None,
                      "tool_calls": [{"id": c["id"], "name": c["name"], "arguments": dumps(c["arguments"])}
                                     for c in calls] if calls else None,
                      "tool_call_id": m.get("tool_call_id"), "name": m.get("name")})
@@ -115,7 +117,8 @@ Subset `{subset}`: {_SUBSETS.get(subset, subset)}
 - `id`, `data_type` (single / parallel / dependent / non_tool / clarify / multi_turn), `domain`
 - `complexity`: the complexity score (mean response-token loss of the target model; null when unscored)
 - `tools`: the tools offered; `parameters` and `returns` are JSON Schema as JSON text
-- `messages`: role, content, thinking, tool_calls (id, name, arguments as JSON text), tool_call_id, name
+- `messages`: role, content, thinking (the assistant's trace; null unless exported with `export.thinking`),
+  tool_calls (id, name, arguments as JSON text), tool_call_id, name
 - `apis_used`, `provenance` (provider, model, prompt_version, seed, stage)
 
 The same samples are exported beside this folder as {", ".join(f for f in formats if f != "hf")}.

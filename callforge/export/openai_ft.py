@@ -5,44 +5,27 @@ Assistant calls become `tool_calls` entries ({"id", "type": "function", "functio
 OpenAI accepts function names matching ^[a-zA-Z0-9_-]{1,64}$ only, while callforge keeps names as
 given ("Market Trends API", "math.gcd"): `openai_names` renames deterministically, the same way in a
 record's tools and its calls, and never maps two names of one record to the same result.
+With export.thinking, an assistant message that has a thinking trace carries it as "thinking" (a
+callforge extension OpenAI's fine-tuning input does not define: opt in only for trainers that read it).
 """
 from __future__ import annotations
 
-import hashlib
 import re
 
-from callforge.export.common import dumps
+from callforge.export.common import dumps, legal_names, thinking_of
 from callforge.calling.tools import openai_tool
 
 NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 _BAD_CHAR = re.compile(r"[^a-zA-Z0-9_-]")
 
 
-def _suffixed(base: str, name: str, salt: int) -> str:
-    tag = hashlib.blake2b(f"{salt}:{name}".encode(), digest_size=3).hexdigest()
-    return f"{base[:57]}_{tag}"
-
-
 def openai_names(names) -> dict[str, str]:
     """Original → legal name for one record. Legal names stay; others get their illegal characters
     replaced by "_", plus a short hash of the original when that collides or runs past 64 characters."""
-    names = sorted(set(names))
-    out = {n: n for n in names if NAME.fullmatch(n)}
-    taken = set(out)
-    for n in names:
-        if n in out:
-            continue
-        cand = _BAD_CHAR.sub("_", n) or "_"
-        salt = 0
-        while len(cand) > 64 or cand in taken:
-            cand = _suffixed(_BAD_CHAR.sub("_", n), n, salt)
-            salt += 1
-        out[n] = cand
-        taken.add(cand)
-    return out
+    return legal_names(names, NAME.fullmatch, lambda n: _BAD_CHAR.sub("_", n), 64)
 
 
-def record(sample: dict) -> dict:
+def record(sample: dict, thinking: bool = False) -> dict:
     msgs = sample["messages"]
     names = openai_names([t["name"] for t in sample["tools"]] +
                          [c["name"] for m in msgs for c in m.get("tool_calls") or ()])
@@ -52,7 +35,7 @@ def record(sample: dict) -> dict:
         if role in ("system", "user"):
             out.append({"role": role, "content": m.get("content") or ""})
         elif role == "assistant":
-            a = {"role": "assistant"}
+            a = {"role": "assistant", **thinking_of(m, thinking)}
             calls = m.get("tool_calls")
             if m.get("content") is not None or not calls:
                 a["content"] = m.get("content") or ""

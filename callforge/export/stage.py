@@ -2,7 +2,7 @@
 
 Reads data/verified.jsonl and the manifests in data/split/ and writes
 
-    data/export/<subset>/sharegpt.jsonl | openai.jsonl | xlam.jsonl | hf/{README.md, data/*.parquet}
+    data/export/<subset>/sharegpt.jsonl | openai.jsonl | xlam.jsonl | chat.jsonl | hf/{README.md, data/*.parquet}
     data/export/eval_bfcl/BFCL_v4_callforge_<category>.json, possible_answer/..., index.jsonl
 
 The formats are shared out over `export.workers` processes (callforge/export/writer.py); the output

@@ -14,6 +14,7 @@ import itertools
 from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import orjson
@@ -23,23 +24,24 @@ import pyarrow.json as paj
 from callforge.calling.calls import PrintError
 from callforge.core import io, records
 from callforge.core.errors import CallforgeError
-from callforge.export import bfcl_eval, hf, openai_ft, sharegpt, xlam
+from callforge.export import bfcl_eval, chat, hf, openai_ft, sharegpt, xlam
 from callforge.split import TRAIN_SUBSETS
 
-JSONL = {"sharegpt": sharegpt.record, "openai": openai_ft.record, "xlam": xlam.record}
-SCHEMA = {"sharegpt": "sharegpt", "openai": "openai_ft", "xlam": "xlam"}
+JSONL = {"sharegpt": sharegpt.record, "openai": openai_ft.record, "xlam": xlam.record, "chat": chat.record}
+SCHEMA = {"sharegpt": "sharegpt", "openai": "openai_ft", "xlam": "xlam", "chat": "chat"}
+THINKING = ("sharegpt", "openai", "chat")    # formats that carry thinking traces when export.thinking asks (and hf)
 FORMATS = (*JSONL, "hf")
 READ = paj.ReadOptions(use_threads=False, block_size=1 << 26)
 # Seconds per 100k samples on a 2-core machine, measured by running write_part one format at a time on
-# the scale bench's inputs: PASS_S is every part's own pass over the input, EVAL_S the eval split the
-# first part writes.
-COST = {"sharegpt": 9.0, "openai": 7.5, "xlam": 5.0, "hf": 11.0}
+# the scale bench's inputs (chat: estimated from its conversion time measured beside openai's): PASS_S is
+# every part's own pass over the input, EVAL_S the eval split the first part writes.
+COST = {"sharegpt": 9.0, "openai": 7.5, "xlam": 5.0, "chat": 7.0, "hf": 11.0}
 PASS_S, EVAL_S = 4.0, 3.0
 
 
 def plan(formats: list[str], workers: int) -> list[list[str]]:
     """Formats shared out over at most `workers` parts so the slowest part is as fast as can be (every
-    assignment is tried: there are four formats). The first part is the one that also writes the eval split."""
+    assignment is tried: there are five formats). The first part is the one that also writes the eval split."""
     n = max(1, min(workers, len(formats)))
     formats = sorted(formats, key=FORMATS.index)
 
@@ -173,11 +175,12 @@ def write_part(job: PartJob) -> Part:
 def _write_part(job: PartJob) -> Part:
     formats, first, verified, out = job.formats, job.first, job.verified, job.out
     ids, member, loss, eval_lines = job.manifests.ids, job.manifests.member, job.manifests.loss, job.manifests.eval_lines
-    validate, hf_cfg = job.export["validate"], job.export["hf"]
+    validate, hf_cfg, thinking = job.export["validate"], job.export["hf"], job.export["thinking"]
     part = Part()
     eval_samples: list[dict] = []
     found: set[int] = set()
     jsonl = [f for f in JSONL if f in formats]
+    convert = {f: partial(JSONL[f], thinking=thinking) if f in THINKING else JSONL[f] for f in jsonl}
     check = {f: records.validator(SCHEMA[f]) for f in jsonl} if validate else {}
     written = part.written
     with ExitStack() as stack:
@@ -215,7 +218,7 @@ def _write_part(job: PartJob) -> Part:
                     part.provenance[s][(p["provider"], p["model"], p["prompt_version"])] += 1
             for f in jsonl:
                 try:
-                    rec = JSONL[f](sample)
+                    rec = convert[f](sample)
                 except PrintError as e:
                     part.skipped[f"{f}.{e.code}"] += 1
                     continue
@@ -230,7 +233,7 @@ def _write_part(job: PartJob) -> Part:
                     files[(s, f)].write(b'{"id":%d,' % written[s][f] + line[1:] if f == "xlam" else line)
                     written[s][f] += 1
             if sinks:
-                batch.append(orjson.dumps(hf.row(sample, loss[ln]), option=orjson.OPT_APPEND_NEWLINE))
+                batch.append(orjson.dumps(hf.row(sample, loss[ln], thinking), option=orjson.OPT_APPEND_NEWLINE))
                 masks.append(mask)
                 if len(batch) >= hf_cfg["row_group_size"]:
                     flush()
