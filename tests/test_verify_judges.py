@@ -1,6 +1,6 @@
 """The model layer against a real OpenAI-compatible server on 127.0.0.1: verdicts parsed and applied,
 bad verdicts and failing servers reject with a reason (never a crash, never a pass), judges switch off,
-and llm=offline reports "not run"."""
+the judge writes its reasons before its verdict, the repetition judge, and judge=offline reports "not run"."""
 from __future__ import annotations
 
 import json
@@ -8,17 +8,20 @@ import json
 from callforge.core.config import compose, validate
 from callforge.core.gateway import Gateway
 from callforge.core.parallel import ordered_map
+from callforge.verify import judges as J
 from callforge.verify.judges import JUDGES
 from callforge.verify.runner import verify
-from llm_server import Fault, llm_overrides
+from llm_server import JUDGE_MODEL, Fault, judge_overrides
 from verify_samples import good, non_tool, parallel, verify_config
 
 ALL = list(JUDGES)
 
 
 def gateway(server, tmp_path, **extra) -> Gateway:
-    cfg = validate(compose(llm_overrides(server, **extra)))
-    return Gateway(cfg.llm, stage="verify", cache_dir=tmp_path / "cache", seed=cfg.seed)
+    """The judge's gateway, built as the stage builds it: from the `judge` section (the generator stays offline)."""
+    cfg = validate(compose(judge_overrides(server, **{"judge.max_tokens": 256, **extra})))
+    assert cfg.llm.provider == "offline"
+    return Gateway(cfg.judge, stage="verify", cache_dir=tmp_path / "cache", seed=cfg.seed)
 
 
 def judge_of(req: dict) -> str:
@@ -30,11 +33,10 @@ def lines(*samples) -> list[str]:
     return [json.dumps(s, ensure_ascii=False) for s in samples]
 
 
-def run(server, tmp_path, samples, names=ALL, **extra):
+def run(server, tmp_path, samples, names=tuple(n for n in ALL if n != "repetition"), **extra):
     gw = gateway(server, tmp_path, **extra)
     try:
-        vc = verify_config("judges.temperature=0.0", "judges.max_tokens=256",
-                           *(f"judges.{n}={n in names}" for n in JUDGES))
+        vc = verify_config(*(f"judges.{n}={n in names}" for n in JUDGES))
         return verify(lines(*samples), vc, map_fn=ordered_map, gateway=gw)
     finally:
         gw.close()
@@ -60,10 +62,11 @@ def test_verdicts_are_parsed_and_a_fail_rejects_with_its_reason(llm_server, tmp_
     assert (h["status"], h["checked"], h["passed"]) == ("run", 2, 1)
     assert stats["layers"]["model"] == {"status": "run", "checked": 3, "passed": 2, "pass_rate": round(2 / 3, 6)}
     assert stats["drop_counts"] == {"judge.hallucinated_value": 1}
-    # judges see the dialog and the tool definitions, and are asked deterministically
+    # judges see the dialog and the tool definitions, and are asked deterministically, by the judge's model
     req = llm_server.requests[0]
     assert "get_weather" in req["messages"][-1]["content"] and req["temperature"] == 0.0
     assert req["response_format"] == {"type": "json_object"}
+    assert req["model"] == JUDGE_MODEL and req["max_tokens"] == 256
 
 
 def test_malformed_verdicts_reject_as_unparseable_not_crash(llm_server, tmp_path):
@@ -86,7 +89,7 @@ def test_malformed_verdicts_reject_as_unparseable_not_crash(llm_server, tmp_path
 def test_a_server_that_keeps_failing_rejects_as_unavailable(llm_server, tmp_path):
     llm_server.set_responder(lambda req: Fault(status=500))
     verified, rejected, stats = run(llm_server, tmp_path, [good("g")], names=["task_consistency"],
-                                    **{"llm.max_retries": 1})
+                                    **{"judge.max_retries": 1})
     assert verified == [] and rejected[0]["reasons"] == ["judge.unavailable"]
     assert "llm.http_500" in rejected[0]["details"][0]
 
@@ -115,5 +118,47 @@ def test_offline_reports_not_run_and_never_a_pass():
     assert len(verified) == 2            # the rule layer passed them; the model layer did not
     model = stats["layers"]["model"]
     assert model["status"] == "not run" and "passed" not in model and "pass_rate" not in model
-    for name in ALL:
-        assert stats["checks"][f"judge.{name}"] == {"group": "model", "status": "not run"}
+    for name in ALL:                     # a judge switched off by default says so
+        status = "not run" if getattr(verify_config().judges, name) else "off"
+        assert stats["checks"][f"judge.{name}"] == {"group": "model", "status": status}
+    assert stats["checks"]["judge.hallucination"]["status"] == "not run" and "judge_key_order" not in stats
+
+
+def test_the_judge_is_asked_for_reasons_first_and_its_key_order_is_counted(llm_server, tmp_path):
+    """Reasons first, verdict last: in the requested format (prompt and schema) and in what is counted."""
+    def respond(req):
+        verdict_first = judge_of(req) == "task_consistency"     # this judge ignores the requested order
+        body = {"verdict": "pass", "reasons": []} if verdict_first else {"reasons": [], "verdict": "pass"}
+        return json.dumps(body)
+    llm_server.set_responder(respond)
+    verified, rejected, stats = run(llm_server, tmp_path, [good("g"), non_tool("n")])
+    assert len(verified) == 2                   # the order is asked for, not enforced: a verdict is a verdict
+    system = llm_server.requests[0]["messages"][0]["content"]
+    assert system.index('"reasons"') < system.index('"verdict"') < system.index("Then the verdict, last")
+    assert list(J.VERDICT_SCHEMA["properties"]) == ["reasons", "verdict"] == J.VERDICT_SCHEMA["required"]
+    # good: hallucination, task, fidelity; non_tool: task only -> 2 answers verdict first, 2 reasons first
+    assert stats["judge_key_order"] == {"reasons_first": 2, "verdict_first": 2}
+
+
+def test_a_fail_written_reasons_first_keeps_its_reasons(llm_server, tmp_path):
+    llm_server.set_responder(lambda req: json.dumps(
+        {"reasons": ["the answer says 18.5 °C, the tool said 12"], "verdict": "fail"}
+        if judge_of(req) == "response_fidelity" else {"reasons": [], "verdict": "pass"}))
+    verified, rejected, stats = run(llm_server, tmp_path, [good("g")])
+    assert rejected[0]["reasons"] == ["judge.response_mismatch"]
+    assert rejected[0]["details"] == ["judge.response_mismatch: response_fidelity: the answer says 18.5 °C, the tool said 12"]
+
+
+def test_the_repetition_judge_is_optional_and_rejects_degenerate_text(llm_server, tmp_path):
+    """Off by default (the rule layer's repetition checks cost nothing); on, it is asked of every sample."""
+    assert verify_config().judges.repetition is False
+    def respond(req):
+        if judge_of(req) == "repetition" and "octopus" in req["messages"][1]["content"]:
+            return json.dumps({"reasons": ["'three hearts' comes back as filler"], "verdict": "fail"})
+        return json.dumps({"reasons": [], "verdict": "pass"})
+    llm_server.set_responder(respond)
+    verified, rejected, stats = run(llm_server, tmp_path, [good("g"), non_tool("n")], names=["repetition"])
+    assert [s["id"] for s in verified] == ["g"]
+    assert rejected[0]["reasons"] == ["judge.degenerate_text"] and "filler" in rejected[0]["details"][0]
+    assert {judge_of(r) for r in llm_server.requests} == {"repetition"} and llm_server.calls == 2
+    assert stats["checks"]["judge.repetition"]["checked"] == 2

@@ -90,6 +90,14 @@ CASES = {
                                            "the walks along the river. 如果您还有其他问题，请随时告诉我。"),
         "dialog.mixed_language"),
     "unclosed code block": (lambda s: msg(s, 3).update(content="Result:\n```json\n{\"temp\": 18.5}"), "dialog.truncated"),
+    "an answer in a loop": (lambda s: msg(s, 3).update(content="Paris is sunny for 3 days. " * 6), "dialog.repeated_ngrams"),
+    "a word over and over": (lambda s: msg(s, 3).update(content="Paris is very very very very sunny."), "dialog.token_run"),
+    "a template token in an answer": (lambda s: msg(s, 3).update(content="Paris is sunny.<|im_end|>"),
+                                      "dialog.special_token"),
+    "mojibake in a user message": (lambda s: msg(s, 0).update(content="Whatâ€™s the weather in Paris for 3 days?"),
+                                   "dialog.mojibake"),
+    "punctuation garbage": (lambda s: msg(s, 3).update(content="Paris is sunny ~!@#$%^&*()_+ for 3 days."),
+                            "dialog.symbol_garbage"),
     # consistency
     "starts with the assistant": (lambda s: s["messages"].insert(0, {"role": "assistant", "content": "Hello there!"}),
                                   "consistency.role_order"),
@@ -131,7 +139,8 @@ def test_every_check_has_a_case_and_every_case_code_is_documented():
                 "message_length": "dialog.response_", "invalid_chars": "dialog.invalid_chars",
                 "language": "dialog.mixed_language", "truncation": "dialog.truncated", "role_order": "consistency.role_order",
                 "call_responses": "consistency.missing_response", "call_format": "consistency.call_as_text",
-                "labels": "consistency.apis_used", "grounding": "grounding."}
+                "labels": "consistency.apis_used", "grounding": "grounding.", "repetition": "dialog.repeated_",
+                "meaningless_tokens": "dialog.special_token"}
     assert set(families) == {c.name for c in RULES}
     assert all(any(code.startswith(p) for code in caught) for p in families.values()), prefixes
 

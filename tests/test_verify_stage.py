@@ -9,7 +9,7 @@ from callforge.verify.judges import JUDGES
 import pytest
 
 from conftest import run_stage, write_params, stage_record
-from llm_server import llm_overrides
+from llm_server import JUDGE_MODEL, judge_overrides
 from verify_samples import good, non_tool, parallel
 
 
@@ -88,7 +88,7 @@ def test_stage_with_judges_over_http(project, llm_server):
             return json.dumps({"verdict": "fail", "reasons": ["book_hotel result lacks the dates asked for"]})
         return json.dumps({"verdict": "pass", "reasons": []})
     llm_server.set_responder(respond)
-    write_params(project, ["tracking.enabled=false", "verify.judges.hallucination=false", *llm_overrides(llm_server)])
+    write_params(project, ["tracking.enabled=false", "verify.judges.hallucination=false", *judge_overrides(llm_server)])
     dialogs(project, [good("g"), parallel("p")])
     run_stage("verify", project)
     verified, rejected = read(project, "verified.jsonl"), read(project, "rejected.jsonl")
@@ -98,6 +98,20 @@ def test_stage_with_judges_over_http(project, llm_server):
     assert metrics["checks"]["judge.hallucination"]["status"] == "off"
     assert metrics["layers"]["model"]["checked"] == 2 and metrics["layers"]["model"]["passed"] == 1
     assert metrics["llm"]["calls"] == llm_server.calls == 4
+    # the judge section's model judged, while the generator's llm stayed offline
+    assert {r["model"] for r in llm_server.requests} == {JUDGE_MODEL}
+    assert metrics["judge"] == {"provider": "compatible", "model": JUDGE_MODEL, "prompt_version": "verify-judges-v2"}
+
+
+def test_a_judge_without_its_key_stops_in_one_line_naming_the_setting(project):
+    write_params(project, ["tracking.enabled=false", "judge=openai", "judge.api_key_env=CALLFORGE_NO_SUCH_KEY"])
+    dialogs(project, [good("g")])
+    proc = run_stage("verify", project, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "callforge verify: judge.no_api_key: judge.api_key_env: environment variable CALLFORGE_NO_SUCH_KEY "
+        "holds no API key"]
+    assert not (project / "data" / "verified.jsonl").exists()
 
 
 def test_outputs_do_not_depend_on_workers_or_batch(project):

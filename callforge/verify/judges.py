@@ -1,9 +1,13 @@
-"""The model layer: three LLM judges, each asking one question about a sample, through the gateway.
+"""The model layer: LLM judges, each asking one question about a sample, through the gateway.
 
-Each judge answers a JSON verdict {"verdict": "pass"|"fail", "reasons": [...]}. A verdict the gateway
-cannot parse even after its repair retries rejects the sample with `judge.unparseable`; a request that
-still fails after retries rejects it with `judge.unavailable`. Nothing here passes a sample it did not
-get a verdict for, and with llm=offline the judges are not run at all (the runner reports "not run").
+The gateway is built from the `judge` config section (conf/judge/), not the generator's `llm`: another
+judge re-runs verify only, and the generator need not grade itself. Each judge answers a JSON object
+{"reasons": [...], "verdict": "pass"|"fail"}, reasons first: the model writes its findings before it
+commits to a verdict, so the verdict follows from them rather than the reasons justifying a verdict
+already given. A verdict the gateway cannot parse even after its repair retries rejects the sample with
+`judge.unparseable`; a request that still fails after retries rejects it with `judge.unavailable`.
+Nothing here passes a sample it did not get a verdict for, and with judge=offline the judges are not
+run at all (the runner reports "not run").
 """
 from __future__ import annotations
 
@@ -11,23 +15,26 @@ import json
 from dataclasses import dataclass
 from typing import Callable
 
-PROMPT_VERSION = "verify-judges-v1"
+PROMPT_VERSION = "verify-judges-v2"
 
+# Key order is generation order: "reasons" comes first in the properties, the required list and the
+# prompt's example, so a server that decodes to this schema (and a model that follows the example)
+# writes the findings before the verdict.
 VERDICT_SCHEMA = {
     "type": "object",
-    "required": ["verdict", "reasons"],
+    "required": ["reasons", "verdict"],
     "properties": {
-        "verdict": {"enum": ["pass", "fail"]},
         "reasons": {"type": "array", "items": {"type": "string"}},
+        "verdict": {"enum": ["pass", "fail"]},
     },
 }
 
 SYSTEM = (
     "You review function-calling training data. You get the tool definitions and one dialog between a "
     "user, an assistant and the tools, and you answer one question about it. Reply with one JSON object "
-    'and nothing else: {"verdict": "pass" or "fail", "reasons": [short strings]}. Say "fail" only for a '
-    "concrete problem you can point to in the dialog, and name each problem in reasons; "
-    "an empty reasons list is fine for a pass."
+    'and nothing else: {"reasons": [short strings], "verdict": "pass" or "fail"}. Write the reasons '
+    "first: each concrete problem you find in the dialog, one string each (an empty list when you find "
+    'none). Then the verdict, last: "fail" only when a reason names a concrete problem, else "pass".'
 )
 
 
@@ -66,6 +73,12 @@ JUDGES: dict[str, Judge] = {j.name: j for j in [
           "schema is given, a shape that fits the description), and its content must fit the call's arguments "
           "(the same place, date, id or item that was asked for). Fail when a result contradicts the "
           "definition or its call."),
+    Judge("repetition", "judge.degenerate_text", lambda s: True,
+          "Read what the user and the assistant write. Is any of it degenerate: a phrase, sentence or list "
+          "item repeated for no reason, filler that says nothing, words run together or cut into pieces, "
+          "leftover template or special tokens, garbled characters or text in a broken encoding? Normal "
+          "repetition is fine (a name or value mentioned again, parallel wording for parallel results). "
+          "Fail on degenerate text, with one reason per place, quoting a few words of it."),
 ]}
 
 
@@ -97,6 +110,7 @@ class Verdict:
     judge: str
     status: str            # pass | fail | unparseable | unavailable
     reasons: list[str]
+    reasons_first: bool | None = None   # the answer's key order (None without one): did the model reason first?
 
     def reason_strings(self) -> list[str]:
         """Reasons in the rule layer's "code: detail" form; [] for a pass."""
@@ -110,24 +124,26 @@ class Verdict:
 
 def _verdict(name: str, res) -> Verdict:
     if res.ok:   # model text may carry lone surrogates ("\ud800"): escape them so the row stays writable
+        keys = list(res.data)   # parsed dicts keep the order the model wrote the keys in
         return Verdict(name, res.data["verdict"],
-                       [str(r).encode("utf-8", "backslashreplace").decode("utf-8") for r in res.data.get("reasons", [])])
+                       [str(r).encode("utf-8", "backslashreplace").decode("utf-8") for r in res.data.get("reasons", [])],
+                       reasons_first=keys.index("reasons") < keys.index("verdict"))
     if res.reason in ("llm.bad_json", "llm.schema_invalid"):
         return Verdict(name, "unparseable", [f"{res.reason}: {res.detail}"[:300]])
     return Verdict(name, "unavailable", [f"{res.reason}: {res.detail}"[:300]])
 
 
-def judge_samples(gateway, samples: list[dict], names: list[str], temperature: float, max_tokens: int,
-                  batch: int = 1000, progress: Callable[[int], None] | None = None) -> list[list[Verdict]]:
+def judge_samples(gateway, samples: list[dict], names: list[str], batch: int = 1000,
+                  progress: Callable[[int], None] | None = None) -> list[list[Verdict]]:
     """Ask each enabled judge about each sample it applies to; one list of verdicts per sample, in order.
+    The gateway is the judge's (its temperature and max_tokens are the `judge` section's).
     Batches bound memory; the gateway's cache makes a re-run after a crash re-ask nothing it already has."""
     out: list[list[Verdict]] = []
     for start in range(0, len(samples), batch):
         chunk = samples[start:start + batch]
         asks = [(k, JUDGES[n]) for k, s in enumerate(chunk) for n in names if JUDGES[n].applies(s)]
         results = gateway.run_all([   # each (sample, judge) its own sampling seed
-            gateway.complete(messages_for(j, chunk[k]), json_schema=VERDICT_SCHEMA, temperature=temperature,
-                             max_tokens=max_tokens, tag=f"judge.{j.name}",
+            gateway.complete(messages_for(j, chunk[k]), json_schema=VERDICT_SCHEMA, tag=f"judge.{j.name}",
                              key=("judge", str(chunk[k].get("id", start + k)), j.name)) for k, j in asks])
         verdicts: list[list[Verdict]] = [[] for _ in chunk]
         for (k, j), res in zip(asks, results):

@@ -18,6 +18,7 @@ import orjson
 from callforge.core import records
 from callforge.calling.calls import ParseError, PrintError, parse_calls, print_calls
 
+from . import degenerate as D
 from . import text as T
 from .view import SampleView
 
@@ -137,6 +138,29 @@ def truncation(v: SampleView) -> list[str]:
             if why:
                 out.append(f"dialog.truncated: messages[{i}]: {why}")
     return out
+
+
+def repetition(v: SampleView) -> list[str]:
+    """Decoding loops in what the user and assistant write: repeated n-grams, repeated sentences (in
+    messages only: a thinking trace repeats its structure by design), runs of one word or letter."""
+    where, text = v.prose
+    found = D.repetition(text, [key == "content" for _, key in where], v.settings.degenerate)
+    return [f"{code}: messages[{where[k][0]}].{where[k][1]}: {why}" for k, code, why in found]
+
+
+def meaningless_tokens(v: SampleView) -> list[str]:
+    """Template tokens and mojibake in any text (messages, thinking, tool results, argument values);
+    symbol garbage in what the user and assistant write."""
+    s = v.settings.degenerate
+    blob = v.all_text()
+    out = []
+    if D.special_token(blob) or D.mojibake(blob):   # one scan of the sample; which field, only on a hit
+        for i, key, text in v.strings:
+            found = (("dialog.special_token", D.special_token(text)), ("dialog.mojibake", D.mojibake(text)))
+            out += [f"{code}: messages[{i}].{key}: {why}" for code, why in found if why]
+    where, text = v.prose
+    return out + [f"dialog.symbol_garbage: messages[{where[k][0]}].{where[k][1]}: {why}" for k, why in
+                  D.symbol_garbage(text, s.min_symbol_run, s.min_meaningful_share, s.meaningful_share_min_chars)]
 
 
 # ------------------------------------------------------------------ consistency
@@ -397,6 +421,8 @@ RULES: list[Check] = [
     Check("invalid_chars", "dialog_correctness", invalid_chars),
     Check("language", "dialog_correctness", language),
     Check("truncation", "dialog_correctness", truncation),
+    Check("repetition", "dialog_correctness", repetition),
+    Check("meaningless_tokens", "dialog_correctness", meaningless_tokens),
     Check("role_order", "consistency", role_order),
     Check("call_responses", "consistency", call_responses),
     Check("call_format", "consistency", call_format),

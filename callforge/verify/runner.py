@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Callable, Iterable
@@ -208,13 +208,15 @@ def _checked(lines: Iterable, settings: VerifyConfig, map_fn: Callable):
         _rules = None   # set here when the rules ran in this process: its tool cache goes with the run
 
 
-def run_judges(outcomes: list[Outcome], gateway, names: list[str], temperature: float, max_tokens: int) -> None:
-    """The model layer, on samples the rule layer kept (judging a dropped sample costs money, changes nothing)."""
+def run_judges(outcomes: list[Outcome], gateway, names: list[str], key_order: Counter | None = None) -> None:
+    """The model layer, on samples the rule layer kept (judging a dropped sample costs money, changes nothing).
+    key_order counts the verdicts written reasons first and verdict first."""
     todo = [o for o in outcomes if o.rules_ok]
-    verdicts = J.judge_samples(gateway, [o.load() for o in todo], names, temperature, max_tokens,
-                               batch=len(todo) or 1)
+    verdicts = J.judge_samples(gateway, [o.load() for o in todo], names, batch=len(todo) or 1)
     for o, vs in zip(todo, verdicts):
         for v in vs:
+            if key_order is not None and v.reasons_first is not None:
+                key_order["reasons_first" if v.reasons_first else "verdict_first"] += 1
             check = f"judge.{v.judge}"
             o.ran.append(check)
             reasons = v.reason_strings()
@@ -237,7 +239,8 @@ def verify(lines: Iterable[bytes | str], vc, *, map_fn: Callable, gateway=None, 
            on_rejected: Callable[[dict], None] | None = None) -> tuple[list[dict], list[dict], dict]:
     """-> (verified samples, rejected rows, stats), in input order and the same for any worker count.
     vc: the `verify` config section (typed); map_fn: the ordered parallel map (ctx.map) that runs the
-    rule layer, chunk by chunk, on vc.workers processes.
+    rule layer, chunk by chunk, on vc.workers processes; gateway: the judge's (built from the `judge`
+    section), None when offline (judge=offline: the judges are then "not run").
     With on_verified/on_rejected the rows are handed over as they are made and the returned lists stay
     empty (memory stays flat); on_verified gets the sample's input line as it came (passed on unparsed;
     bytes when the lines are bytes)."""
@@ -247,12 +250,12 @@ def verify(lines: Iterable[bytes | str], vc, *, map_fn: Callable, gateway=None, 
     status = {n: ("off" if not getattr(settings.judges, n) else "not run" if offline else "run") for n in J.JUDGES}
     names = [n for n in J.JUDGES if status[n] == "run"]
     if names and gateway is None:
-        raise ValueError("judges are on and llm is not offline, but no gateway was given")
+        raise ValueError("judges are on and the judge is not offline, but no gateway was given")
     verified: list[dict] = []
     rejected: list[dict] = []
     keep_v = (lambda o: on_verified(o.text)) if on_verified else (lambda o: verified.append(o.load()))
     keep_r = on_rejected or rejected.append
-    tally, seen = Tally(), set()
+    tally, seen, key_order = Tally(), set(), Counter()
     rules_s = cpu_s = 0.0
 
     with gc_paused(pause=not names):   # not with judges: asyncio makes cycles, and model latency dwarfs it
@@ -263,7 +266,7 @@ def verify(lines: Iterable[bytes | str], vc, *, map_fn: Callable, gateway=None, 
             for o in chunk:
                 mark_duplicate(o, seen)
             if names:
-                run_judges(chunk, gateway, names, settings.judges.temperature, settings.judges.max_tokens)
+                run_judges(chunk, gateway, names, key_order)
             for o in chunk:
                 tally.add(o)
                 if o.ok:
@@ -274,6 +277,8 @@ def verify(lines: Iterable[bytes | str], vc, *, map_fn: Callable, gateway=None, 
                 progress(len(chunk))
             t0, c0 = time.perf_counter(), time.process_time()
     stats = tally.result(modes, status)
+    if names:
+        stats["judge_key_order"] = {k: key_order[k] for k in ("reasons_first", "verdict_first")}
     stats["rules_workers"] = settings.workers
     stats["rules_s"] = round(rules_s, 3)
     stats["rules_samples_per_s"] = round(tally.n / rules_s, 1) if rules_s > 0 else None

@@ -95,7 +95,7 @@ class Tally:
                      "pass_rate": _rate(self.model_pass, self.model_checked)}
         elif "not run" in judge_status.values():
             model = {"status": "not run",
-                     "reason": "llm=offline: there is no model to judge with; no sample was passed by the model layer"}
+                     "reason": "judge=offline: there is no model to judge with; no sample was passed by the model layer"}
         else:
             model = {"status": "off"}
         return {

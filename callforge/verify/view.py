@@ -6,11 +6,16 @@ first use and shared by all checks. Each distinct tool is normalised and compile
 """
 from __future__ import annotations
 
+import json
 from functools import cached_property
+
+import orjson
 
 from callforge.calling.executability import CompiledTool, ToolIndex
 from callforge.calling.tools import ToolError, normalise_tool
 from callforge.core.config_schema import VerifyConfig
+
+from .degenerate import SampleText
 
 
 class ToolSet:
@@ -123,5 +128,37 @@ class SampleView:
         m = self.messages[0] if self.messages else None
         return (m.get("content") or "") if m and m.get("role") == "system" else ""
 
+    @cached_property
+    def prose(self) -> tuple[list[tuple[int, str]], SampleText]:
+        """What the user and assistant write (each message's content and thinking trace), for the
+        repetition and meaningless-token checks: ([(message index, field)], their texts scanned together)."""
+        where = [(i, key) for i, m in enumerate(self.messages) if m.get("role") in ("user", "assistant")
+                 for key in ("content", "thinking") if isinstance(m.get(key), str) and m[key]]
+        return where, SampleText([self.messages[i][key] for i, key in where])
+
+    def all_text(self) -> str:
+        """Every text the messages carry, joined: content, thinking, and the calls' arguments as JSON."""
+        texts = [m[key] for m in self.messages for key in ("content", "thinking") if isinstance(m.get(key), str)]
+        return "\n".join(texts) + "\n" + _json([c.get("arguments") for c in self.calls])
+
+    @cached_property
+    def strings(self) -> list[tuple[int, str, str]]:
+        """(message index, field, text) of every text the messages carry: content, thinking, and each call's
+        arguments as JSON (their strings appear in it as written)."""
+        out = []
+        for i, m in enumerate(self.messages):
+            out += [(i, key, m[key]) for key in ("content", "thinking") if isinstance(m.get(key), str)]
+            out += [(i, f"tool_calls[{j}].arguments", _json(c.get("arguments")))
+                    for j, c in enumerate(m.get("tool_calls") or ())]
+        return out
+
     def text_before(self, end: int, roles: tuple[str, ...]) -> str:
         return "\n".join(m.get("content") or "" for m in self.messages[:end] if m.get("role") in roles)
+
+
+
+def _json(x) -> str:
+    try:
+        return orjson.dumps(x).decode()
+    except orjson.JSONEncodeError:   # an integer past 64 bits: a check must not fail on what JSON allows
+        return json.dumps(x, ensure_ascii=False, default=str)
