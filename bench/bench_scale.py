@@ -79,7 +79,7 @@ def _inputs() -> tuple[Path, dict]:
 
     store = ROOT / ".cache" / "callforge" / "bench-scale"
     stamp = json.dumps({"overrides": _overrides(N_SAMPLES)[:2], "code": [
-        md5_file(ROOT / "callforge" / d) for d in ("apis", "dialogs", "scoring")]})
+        md5_file(ROOT / "callforge" / d) for d in ("apis", "dialogs", "complexity")]})
     if (store / "stamp.json").exists() and (store / "stamp.json").read_text() == stamp \
             and all((store / "data" / f).exists() for f in INPUTS):
         return store / "data", json.loads((store / "setup.json").read_text())

@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_bfcl() -> Path:
     """../shared/bfcl, or skip: it exists on developer machines and in CI, never in a user's clone."""
     d = SHARED / "bfcl"

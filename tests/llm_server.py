@@ -11,6 +11,9 @@ import pytest
 from callforge.core.testserver import Fault, FaultPlan, TestServer  # noqa: F401  (re-exported for tests)
 
 
+JUDGE_MODEL = "test-judge"
+
+
 def default_responder(req: dict) -> str:
     return "ok"
 
@@ -21,9 +24,17 @@ def llm_server():
         yield srv
 
 
-def llm_overrides(server: TestServer, **extra) -> list[str]:
-    """Hydra overrides that point llm=compatible at a test server, with short timeouts and backoff."""
-    base = {"llm": "compatible", "llm.base_url": server.base_url, "llm.model": "test-model",
-            "llm.timeout_s": 2.0, "llm.backoff_base_s": 0.01, "llm.backoff_max_s": 0.05, "llm.max_retries": 4}
+def llm_overrides(server: TestServer, section: str = "llm", **extra) -> list[str]:
+    """Hydra overrides that point llm=compatible at a test server, with short timeouts and backoff.
+    section="judge": the same for verify's judges (judge=compatible)."""
+    model = JUDGE_MODEL if section == "judge" else "test-model"
+    base = {section: "compatible", f"{section}.base_url": server.base_url, f"{section}.model": model,
+            f"{section}.timeout_s": 2.0, f"{section}.backoff_base_s": 0.01, f"{section}.backoff_max_s": 0.05,
+            f"{section}.max_retries": 4}
     base.update(extra)
     return [f"{k}={v}" for k, v in base.items()]
+
+
+def judge_overrides(server: TestServer, **extra) -> list[str]:
+    """Hydra overrides that point verify's judges (judge=compatible) at a test server."""
+    return llm_overrides(server, "judge", **extra)

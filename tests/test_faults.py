@@ -16,7 +16,7 @@ import pytest
 import samplegen
 from callforge.core import io
 from conftest import run_stage, write_params, stage_record
-from llm_server import FaultPlan, llm_overrides
+from llm_server import FaultPlan, judge_overrides, llm_overrides
 from test_apis import api_responder
 from test_taxonomy import tree_responder
 
@@ -35,6 +35,12 @@ def overrides(server, **extra) -> list[str]:
     """Short timeouts and backoff so a storm of faults costs seconds, not minutes."""
     return llm_overrides(server, **{"llm.timeout_s": 1.0, "llm.max_retries": 4, "llm.repair_retries": 2,
                                     **extra}) + NO_TRACKING
+
+
+def judges(server, **extra) -> list[str]:
+    """The same for verify's judges, which call the model of the `judge` section."""
+    return judge_overrides(server, **{"judge.timeout_s": 1.0, "judge.max_retries": 4, "judge.repair_retries": 2,
+                                      **extra}) + NO_TRACKING
 
 
 def read_jsonl(path) -> list[dict]:
@@ -128,7 +134,7 @@ def dialogs_file(project, n: int) -> list[str]:
 def test_verify_judges_under_faults_account_for_every_sample(project, llm_server):
     ids = dialogs_file(project, 40)
     plan = flaky(llm_server, verdict_responder)
-    write_params(project, overrides(llm_server) + ["verify.checks.grounding=report", "verify.checks.labels=report"])
+    write_params(project, judges(llm_server) + ["verify.checks.grounding=report", "verify.checks.labels=report"])
     run_stage("verify", project)
     verified = read_jsonl(project / "data" / "verified.jsonl")
     rejected = read_jsonl(project / "data" / "rejected.jsonl")
@@ -148,7 +154,7 @@ def test_a_dead_server_rejects_everything_with_reasons_and_the_run_finishes(proj
     """The extreme: every answer is the same fault. Nothing is produced, nothing is lost."""
     ids = dialogs_file(project, 6)
     flaky(llm_server, verdict_responder, **{**{k: 0.0 for k in RATES}, kind: 1.0})
-    write_params(project, overrides(llm_server, **{"llm.max_retries": 1}) + [
+    write_params(project, judges(llm_server, **{"judge.max_retries": 1}) + [
         "verify.judges.hallucination=false", "verify.judges.response_fidelity=false",
         "verify.checks.grounding=report", "verify.checks.labels=report"])
     run_stage("verify", project)

@@ -7,6 +7,8 @@ more likely than the base model finds them, on the call tokens too, not only the
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from callforge.calling import bfcl
@@ -67,12 +69,11 @@ def test_a_server_backend_reports_gold_nll_as_not_available():
     assert gold_nll.not_available(gold_nll.SERVER_REASON) == {"available": False, "reason": gold_nll.SERVER_REASON}
 
 
-@pytest.mark.slow
-@pytest.mark.model
-def test_a_few_lora_steps_on_bfcl_answers_lower_their_gold_nll(shared_bfcl, tmp_path):
+@pytest.fixture(scope="module")
+def trained(shared_bfcl, tmp_path_factory):
+    """A LoRA adapter trained 3 steps, through fine-tuning's own path, on the gold answers of 6 BFCL questions."""
     require_train_extra()
     from callforge.core.config import compose, validate
-    from callforge.evaluate.inference import HFGenerator
     from callforge.finetune import base_model, train as finetune
 
     bench = bfcl.load_benchmark(["simple_python", "multiple", "parallel"], per_category=2, seed=0, source=shared_bfcl)
@@ -83,13 +84,26 @@ def test_a_few_lora_steps_on_bfcl_answers_lower_their_gold_nll(shared_bfcl, tmp_
     fmt = base_model.chat_format_for(loaded, c.chat_format)
     encoded, skipped = gold_nll.encode_gold(entries, loaded.tokenizer, fmt)
     assert len(encoded) == 6 and not skipped
-    # train on exactly these answers, through fine-tuning's own path
-    res = finetune.train([ex for _, ex, _ in encoded], loaded, c, 0, tmp_path / "adapter",
+    adapter = tmp_path_factory.mktemp("gold") / "adapter"
+    res = finetune.train([ex for _, ex, _ in encoded], loaded, c, 0, adapter,
                          token_ids=finetune.chat_token_ids(loaded.tokenizer, fmt))
-    gens = {name: HFGenerator(res.model, loaded.tokenizer, fmt, max_new_tokens=1, batch_size=1, adapter=on)
+    return SimpleNamespace(res=res, loaded=loaded, fmt=fmt, entries=entries, encoded=encoded, adapter=adapter, cfg=c)
+
+
+def hf_scores(t) -> tuple[dict, list[dict]]:
+    from callforge.evaluate.inference import HFGenerator
+
+    gens = {name: HFGenerator(t.res.model, t.loaded.tokenizer, t.fmt, max_new_tokens=1, batch_size=1, adapter=on)
             for name, on in (("base", False), ("finetuned", True))}
     scorers = gold_nll.scorers_for(gens, 1)          # as the evaluate stage builds them
-    rep, rows = gold_nll.report(scorers, entries, fmt, loaded.tokenizer)
+    return gold_nll.report(scorers, t.entries, t.fmt, t.loaded.tokenizer)
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_a_few_lora_steps_on_bfcl_answers_lower_their_gold_nll(trained):
+    t = trained
+    rep, rows = hf_scores(t)
     base, tuned = rep["models"]["base"]["overall"], rep["models"]["finetuned"]["overall"]
     d = rep["delta"]["overall"]
     print("gold NLL base", base, "tuned", tuned, "delta", d, "calls only", rep["calls_only"]["delta"]["overall"])
@@ -101,6 +115,51 @@ def test_a_few_lora_steps_on_bfcl_answers_lower_their_gold_nll(shared_bfcl, tmp_
     assert calls["n"] == 6 and calls["delta"] < 0 and calls["significant"], calls
     assert all(r["nll_call"]["finetuned"] < r["nll_call"]["base"] for r in rows), rows
     # the switched-off adapter really is the base model: the same figure as the bare model gives
-    with res.model.disable_adapter():
-        bare = gold_nll.NllScorer(res.model.get_base_model(), loaded.tokenizer, fmt).score([encoded[0][1]])
+    with t.res.model.disable_adapter():
+        bare = gold_nll.NllScorer(t.res.model.get_base_model(), t.loaded.tokenizer, t.fmt).score([t.encoded[0][1]])
     assert abs(bare[0]["nll"] - rows[0]["nll"]["base"]) < 1e-6
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_the_merged_gguf_is_the_tuned_model_in_llama_cpp(trained, tmp_path):
+    """base GGUF + adapter merged (evaluate.engine=llama_cpp) must score the gold answers as the peft model
+    does, and the base GGUF as the switched-off adapter does: same tokens, NLLs within rounding."""
+    pytest.importorskip("llama_cpp")
+    import numpy as np
+
+    from callforge.complexity.local import Encoded, LocalScorer
+    from callforge.evaluate.llama_cpp_generate import llama_cpp_generators
+    from callforge.evaluate.merged_gguf import merge
+    from callforge.finetune.base_model import resolve
+
+    t = trained
+    _, rows = hf_scores(t)
+    _, base, _ = resolve(t.cfg.base_model)
+    info = merge(base, t.adapter, tmp_path / "tuned.gguf")
+    assert info["lora_tensors"] == 18 * 7 and info["token_rows"] == [106]
+    merged_bytes = (tmp_path / "tuned.gguf").read_bytes()
+    merge(base, t.adapter, tmp_path / "again.gguf")
+    assert (tmp_path / "again.gguf").read_bytes() == merged_bytes          # deterministic
+    for name, path in (("base", base), ("finetuned", tmp_path / "tuned.gguf")):
+        scorer = LocalScorer(str(path), None, chat_format=t.fmt)
+        try:
+            for (_, ex, _), row in zip(t.encoded, rows):
+                nll = scorer._score_one(Encoded(np.asarray(ex.input_ids, dtype=np.int32),
+                                                np.asarray([lab != IGNORE for lab in ex.labels])))
+                print(name, ex.id, row["nll"][name], float(nll.mean()))
+                assert abs(float(nll.mean()) - row["nll"][name]) < 0.05 + 0.02 * row["nll"][name], (name, ex.id)
+        finally:
+            scorer.close()
+    # and the generators answer: the tuned model in BFCL's call syntax more often than not on its own questions
+    gens, _ = llama_cpp_generators(t.cfg, str(t.adapter), t.loaded.tokenizer, t.fmt, tmp_path, max_new_tokens=48,
+                                   batch_size=4, max_prompt_tokens=1024)
+    try:
+        from callforge.evaluate.accuracy import evaluate
+        report, _ = evaluate(gens, t.entries)
+    finally:
+        for g in gens.values():
+            g.close()
+    print(report["models"])
+    assert report["models"]["finetuned"]["overall"]["correct"] >= report["models"]["base"]["overall"]["correct"]
+    assert gens["finetuned"].stats["prompts"] == len(t.entries)

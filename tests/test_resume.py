@@ -22,7 +22,7 @@ import samplegen
 from callforge.core import io
 from callforge.core.testserver import TestServer
 from conftest import REPO, run_stage, stage_env, write_params, stage_record
-from llm_server import llm_overrides
+from llm_server import judge_overrides, llm_overrides
 from test_apis import api_responder
 
 NO_TRACKING = ["tracking.enabled=false"]
@@ -46,7 +46,7 @@ def prepare_verify(project: Path, server: TestServer) -> None:
     (project / "data").mkdir(exist_ok=True)
     (project / "data" / "dialogs.jsonl").write_text(
         "".join(json.dumps(samplegen.make_sample(i, pool, by_domain)) + "\n" for i in range(30)))
-    write_params(project, llm_overrides(server, **{"llm.concurrency": 4}) + NO_TRACKING + [
+    write_params(project, judge_overrides(server, **{"judge.concurrency": 4}) + NO_TRACKING + [
         "verify.checks.grounding=report", "verify.checks.labels=report", "verify.batch=10"])
 
 

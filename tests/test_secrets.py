@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, stage_env, write_params, stage_record
-from llm_server import Fault, llm_overrides
+from llm_server import Fault, judge_overrides, llm_overrides
 from test_apis import api_responder
 from test_taxonomy import tree_responder
 
@@ -59,7 +59,8 @@ def scratch_pipeline(project: Path) -> None:
 def test_api_key_appears_nowhere(project, llm_server):
     llm_server.set_responder(make_responder())
     scratch_pipeline(project)
-    write_params(project, llm_overrides(llm_server) + [
+    judge = judge_overrides(llm_server, **{"judge.api_key_env": "CALLFORGE_API_KEY"})   # the judges use the key too
+    write_params(project, llm_overrides(llm_server) + judge + [
         "taxonomy.root_domains=[Travel,Leaky,Banking]", "taxonomy.depth=2", "taxonomy.breadth=2",
         "apis.pool_size=12", "apis.batch_size=6", "llm.repair_retries=1",
         "dialogs.samples=6", "dialogs.votes=2", "dialogs.steering.calibration_samples=2",

@@ -161,16 +161,32 @@ class VerifyChecksConfig:
     call_format: str = knob(MISSING, choices=CHECK_MODES)
     labels: str = knob(MISSING, choices=CHECK_MODES)
     grounding: str = knob(MISSING, choices=CHECK_MODES)
+    repetition: str = knob(MISSING, choices=CHECK_MODES)
+    meaningless_tokens: str = knob(MISSING, choices=CHECK_MODES)
 
 
 @dataclass
 class VerifyJudgesConfig:
-    """The model layer; each judge can be switched off. Under llm=offline none runs ("not run")."""
+    """Which judges verify asks (of the `judge` section's model). Under judge=offline none runs ("not run")."""
     hallucination: bool = MISSING
     task_consistency: bool = MISSING
     response_fidelity: bool = MISSING
-    temperature: float = knob(MISSING, ge=0, le=2)
-    max_tokens: int = knob(MISSING, ge=1)
+    repetition: bool = MISSING
+
+
+@dataclass
+class VerifyDegenerateConfig:
+    """Checks `repetition` (loops) and `meaningless_tokens` in what the user and assistant write."""
+    ngram: int = knob(MISSING, ge=1)  # word n-grams compared
+    min_words: int = knob(MISSING, ge=1)  # shorter texts are not n-gram checked
+    max_ngram_repeat_share: float = knob(MISSING, ge=0, le=1)  # share of n-grams repeating an earlier one
+    max_sentence_repeats: int = knob(MISSING, ge=1)  # one sentence or line at most this many times
+    min_sentence_words: int = knob(MISSING, ge=1)  # shorter sentences may repeat ("Thanks.")
+    max_word_run: int = knob(MISSING, ge=1)  # the same word at most this many times in a row
+    max_letter_run: int = knob(MISSING, ge=1)  # the same letter at most this many times in a row
+    min_symbol_run: int = knob(MISSING, ge=2)  # a run of mixed ASCII punctuation this long is garbage
+    min_meaningful_share: float = knob(MISSING, ge=0, le=1)  # characters that are not ASCII punctuation
+    meaningful_share_min_chars: int = knob(MISSING, ge=1)  # texts with fewer characters are not share-checked
 
 
 @dataclass
@@ -187,6 +203,7 @@ class VerifyConfig:
     workers: int = knob(MISSING, ge=1)  # processes for the rule layer; outputs are the same for any count
     batch: int = knob(MISSING, ge=1)  # samples read, checked, judged and written together (bounds memory)
     checks: VerifyChecksConfig = field(default_factory=VerifyChecksConfig)
+    degenerate: VerifyDegenerateConfig = field(default_factory=VerifyDegenerateConfig)
     judges: VerifyJudgesConfig = field(default_factory=VerifyJudgesConfig)
 
 
@@ -292,8 +309,9 @@ class ExportHfConfig:
 class ExportConfig:
     """Trainer formats of every subset, and the eval split in BFCL layout (stage `export`). Values:
     conf/export/default.yaml."""
-    formats: List[str] = knob(MISSING, choices=("sharegpt", "openai", "xlam", "hf"))
+    formats: List[str] = knob(MISSING, choices=("sharegpt", "openai", "xlam", "chat", "hf"))
     validate: bool = MISSING           # check every record against its format's schema while writing
+    thinking: bool = MISSING           # assistant thinking traces in sharegpt / openai / chat / hf (opt-in)
     workers: int = knob(MISSING, ge=1)  # processes the formats are shared out over (output bytes do not depend on it)
     hf: ExportHfConfig = field(default_factory=ExportHfConfig)
 
@@ -385,7 +403,9 @@ class EvaluateServerConfig:
 @dataclass
 class EvaluateConfig:
     """Base vs fine-tuned accuracy on BFCL and the held-out split (stage `evaluate`). Values: conf/evaluate/."""
-    backend: str = knob(MISSING, choices=("local", "server"))  # local (transformers on base + models/adapter) | server
+    backend: str = knob(MISSING, choices=("local", "server"))  # local (the weights here: base + models/adapter) | server
+    engine: str = knob(MISSING, choices=("llama_cpp", "transformers"))  # local backend: what generates answers
+    max_prompt_tokens: int = knob(MISSING, ge=16)  # llama_cpp: KV room per question (longer questions: skipped)
     bfcl: EvaluateBfclConfig = field(default_factory=EvaluateBfclConfig)
     heldout: bool = MISSING            # also score data/export/eval_bfcl
     heldout_per_category: Optional[int] = knob(MISSING, ge=1)  # null: all
@@ -393,6 +413,15 @@ class EvaluateConfig:
     batch_size: int = knob(MISSING, ge=1)  # prompts generated together (local); decoding cost is per step
     nll_batch_size: int = knob(MISSING, ge=1)  # gold-NLL forward passes together (local)
     server: EvaluateServerConfig = field(default_factory=EvaluateServerConfig)
+
+
+@dataclass
+class ReportConfig:
+    """The HTML report (stage `report`). Values: conf/report/default.yaml."""
+    chunk_samples: int = knob(MISSING, ge=1)  # samples per sidecar file the page loads on demand
+    tool_chunk: int = knob(MISSING, ge=1)  # tool definitions per sidecar file
+    page_size: int = knob(MISSING, ge=1, le=1000)  # samples listed per page
+    search_chars: int = knob(MISSING, ge=0)  # characters per sample the free-text search looks in
 
 
 @dataclass
@@ -404,6 +433,7 @@ class Config:
     run_name: Optional[str] = MISSING
     cache_dir: str = MISSING
     llm: LLMConfig = field(default_factory=LLMConfig)
+    judge: LLMConfig = field(default_factory=LLMConfig)  # verify's judges (conf/judge/): the llm knobs, apart
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     taxonomy: TaxonomyConfig = field(default_factory=TaxonomyConfig)
     apis: ApisConfig = field(default_factory=ApisConfig)
@@ -414,3 +444,4 @@ class Config:
     scorer: ScorerConfig = field(default_factory=ScorerConfig)
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)

@@ -186,6 +186,12 @@ VERIFY = {
     "dialog.mixed_language": "an assistant answer written in two scripts (e.g. Latin and CJK)",
     "dialog.language_mismatch": "an assistant answer in another script than the user's message",
     "dialog.truncated": "an assistant answer that stops mid-way",
+    "dialog.repeated_ngrams": "a message or thinking trace whose word n-grams repeat past verify.degenerate's share",
+    "dialog.repeated_sentence": "a user or assistant message that writes one sentence more than verify.degenerate allows",
+    "dialog.token_run": "the same word or letter many times in a row (a decoding loop)",
+    "dialog.special_token": "a chat-template or tokenizer token in the text (<|im_end|>, </s>, [INST], ...)",
+    "dialog.mojibake": "text whose UTF-8 was decoded as Latin-1 or cp1252 upstream (CafÃ©, itâ€™s)",
+    "dialog.symbol_garbage": "a run of mixed punctuation, or a text that is mostly punctuation",
     # consistency
     "consistency.role_order": "roles out of order (system not first, user/assistant twice in a row, ...)",
     "consistency.no_final_answer": "the dialog does not end with an assistant message",
@@ -219,6 +225,8 @@ JUDGE = {
     "judge.hallucinated_value": "the hallucination judge found argument values nothing in the dialog supports",
     "judge.task_mismatch": "the task judge found calls or answers that contradict the user's request",
     "judge.response_mismatch": "the fidelity judge found a tool result that contradicts its definition or call",
+    "judge.degenerate_text": "the repetition judge found repetitive or meaningless text",
+    "judge.no_api_key": "the judge's provider needs a key and judge.api_key_env names no set variable",
     "judge.unparseable": "a judge's answer was not a verdict even after the gateway's repair retries",
     "judge.unavailable": "a judge's request failed after the gateway's retries (the reason names the llm.* code)",
 }
@@ -264,6 +272,13 @@ TRAIN = {
     "train.too_long": "the first assistant turn does not fit in max_seq_len",
 }
 
+# merging a LoRA adapter into a GGUF (evaluate.engine=llama_cpp)
+MERGE = {
+    "merge.unsupported_adapter": "not a plain LoRA adapter (DoRA, LoRA bias, per-module ranks) or its files disagree",
+    "merge.unsupported_tensor": "an adapter tensor has no counterpart in the base GGUF",
+    "merge.shape_mismatch": "an adapter update does not fit the base tensor it belongs to",
+}
+
 
 # loading the base model (stages finetune, evaluate)
 MODEL = {
@@ -289,6 +304,14 @@ ANSWER = {
 }
 
 
+# the HTML report of other variants (callforge report --variant / --compare)
+REPORT = {
+    "report.no_run": "no MLflow run has that name or id",
+    "report.no_report": "the variant's run holds no report (its pipeline stopped before the report stage)",
+    "report.compare_needs_two": "--compare was given fewer than two runs",
+}
+
+
 # AST-checker verdicts per evaluation question (stage evaluate)
 VERDICT = {
     "ok": "the calls match the ground truth",
@@ -307,7 +330,7 @@ VERDICT = {
 }
 
 
-REASONS: dict[str, str] = {**TAXONOMY, **TOOL, **IMPORT, **API, **LLM, **DIALOGS, **COMPLEXITY, **SCORER, **CALL, **EXEC, **VERIFY, **INPUT, **JUDGE, **SPLIT, **DECONTAM, **EXPORT, **TRAIN, **MODEL, **BFCL, **ANSWER, **VERDICT}
+REASONS: dict[str, str] = {**TAXONOMY, **TOOL, **IMPORT, **API, **LLM, **DIALOGS, **COMPLEXITY, **SCORER, **CALL, **EXEC, **VERIFY, **INPUT, **JUDGE, **SPLIT, **DECONTAM, **EXPORT, **TRAIN, **MERGE, **MODEL, **BFCL, **ANSWER, **REPORT, **VERDICT}
 
 
 def describe(code: str) -> str:

@@ -93,7 +93,7 @@ class StageContext:
         self.stats: dict = {}               # what the data and models are: metrics/<stage>.json (git)
         self.runtime: dict = {}             # how this execution went: data/runtime/<stage>.json (see RUNTIME_DIR)
         self.outputs: dict[str, str] = {}   # path -> md5, for MLflow tags
-        self.artifacts: list[str] = []      # extra files (plots) logged to the MLflow run
+        self.artifacts: list = []           # extra files (plots), or (path, run folder), logged to the MLflow run
         self._gateway = None
         self.shard_index, self.shard_count = shard_spec()
         self._shard_aware = False
@@ -239,8 +239,9 @@ def stage_run(name: str, params_path: str = "params.yaml"):
         raise
     st._finish(time.perf_counter() - t0)
     tracker.log_stage(name, st.stats, st.runtime, st.outputs)
-    for path in st.artifacts:
-        tracker.log_artifact(path, artifact_path="plots")
+    for item in st.artifacts:          # a file (a plot), or (file or folder, where it goes in the run)
+        path, where = item if isinstance(item, tuple) else (item, "plots")
+        tracker.log_artifact(path, artifact_path=where)
     try:
         tracker.finish(ok=True)
     except TrackingError as e:

@@ -235,8 +235,10 @@ class Tracker:
                 self.client.log_artifact(self.run_id, path, artifact_path="outputs")
 
     def log_artifact(self, path: Path | str, artifact_path: str | None = None) -> None:
+        """A file, or a folder's whole tree (its files under artifact_path)."""
         if self.enabled:
-            self.client.log_artifact(self.run_id, str(path), artifact_path=artifact_path)
+            log = self.client.log_artifacts if Path(path).is_dir() else self.client.log_artifact
+            log(self.run_id, str(path), artifact_path=artifact_path)
 
     def finish(self, ok: bool) -> None:
         if self.enabled:

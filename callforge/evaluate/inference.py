@@ -44,6 +44,13 @@ def bfcl_tools(functions: list[dict]) -> list[dict]:
     return out
 
 
+def prompt_text(sample: dict, chat_format: str) -> str:
+    """The question as the model sees it, up to where its answer starts (the fine-tuning layout)."""
+    s = copy.copy(sample)
+    s["messages"] = list(sample["messages"]) + [{"role": "assistant", "content": "x"}]
+    return context_before_first_response(render(s, chat_format, "python"))
+
+
 # -- answers ------------------------------------------------------------------------------------------
 
 @dataclass
@@ -113,9 +120,7 @@ class HFGenerator:
                       "end_token_aliases": len(self.aliases)}
 
     def prompt_text(self, sample: dict) -> str:
-        s = copy.copy(sample)
-        s["messages"] = list(sample["messages"]) + [{"role": "assistant", "content": "x"}]
-        return context_before_first_response(render(s, self.fmt, "python"))
+        return prompt_text(sample, self.fmt)
 
     def generate(self, samples: list[dict]) -> list[str | None]:
         import torch

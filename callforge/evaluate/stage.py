@@ -16,6 +16,7 @@ model's NLL; empty where gold NLL is not available).
 """
 from __future__ import annotations
 
+import shutil
 import sys
 
 from callforge.calling import bfcl
@@ -23,6 +24,7 @@ from callforge.core import io
 from callforge.evaluate import gold_nll
 from callforge.evaluate.accuracy import evaluate
 from callforge.evaluate.inference import ServerGenerator, local_generators
+from callforge.evaluate.llama_cpp_generate import llama_cpp_generators
 
 ADAPTER = "models/adapter"
 HELDOUT = "data/export/eval_bfcl"
@@ -39,11 +41,32 @@ def run(cfg, ctx) -> dict:
     if not any(sets.values()):
         sys.exit("callforge evaluate: no questions: evaluate.bfcl.categories is empty and no held-out split")
 
+    ctx.path(ANSWERS).parent.mkdir(parents=True, exist_ok=True)
+    scratch = io.mkdtemp_public(prefix=".evaluate.", dir=ctx.path(ANSWERS).parent)   # the merged GGUF
+    try:
+        return _evaluate(cfg, ctx, sets, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _evaluate(cfg, ctx, sets: dict, scratch: str) -> dict:
+    c, seed = cfg.evaluate, int(cfg.seed)
+    hf = {}
     if c.backend == "local":
         adapter = ctx.path(ADAPTER)
-        gens, models = local_generators(cfg.finetune, str(adapter), max_new_tokens=c.max_new_tokens,
-                                        batch_size=c.batch_size)
+        hf, models = local_generators(cfg.finetune, str(adapter), max_new_tokens=c.max_new_tokens,
+                                      batch_size=c.batch_size)
         models["adapter_md5"] = io.md5_file(adapter)   # which adapter these figures are for (= dvc.lock's md5)
+        gens = hf
+        if c.engine == "llama_cpp":
+            g = hf["base"]
+            try:
+                gens, merged = llama_cpp_generators(cfg.finetune, str(adapter), g.tok, g.fmt, scratch,
+                                                    max_new_tokens=c.max_new_tokens, batch_size=c.batch_size,
+                                                    max_prompt_tokens=c.max_prompt_tokens)
+            except ValueError as e:
+                sys.exit(f"callforge evaluate: config error: {e}")
+            models.update(merged)
     else:
         gens, models = server_generators(c, ctx.cache_dir, seed)
 
@@ -56,14 +79,14 @@ def run(cfg, ctx) -> dict:
         rows += [{"set": name, "model": model, **r} for model, recs in records.items() for r in recs]
     nll_rows = []
     if c.bfcl.categories and c.bfcl.nll_per_category != 0:
-        nll, nll_rows = gold_nll_report(c, gens, seed)
+        nll, nll_rows = gold_nll_report(c, hf or gens, seed)
         stats.setdefault("bfcl", {})["gold_nll"] = nll
     for g in gens.values():
         if hasattr(g, "close"):
             g.close()
     ctx.write_jsonl(ctx.path(ANSWERS), rows)
     ctx.write_jsonl(ctx.path(GOLD_NLL), [{"set": "bfcl", **r} for r in nll_rows])
-    return {**stats, "backend": c.backend, "models": models,
+    return {**stats, "backend": c.backend, "engine": c.engine if c.backend == "local" else None, "models": models,
             "generation": {name: getattr(g, "stats", None) or getattr(g, "failures", {}) for name, g in gens.items()}}
 
 
