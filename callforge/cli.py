@@ -144,6 +144,19 @@ def report(runs: Optional[List[str]] = typer.Argument(None, help="with --compare
 
 
 @app.command()
+def ablation(overrides: Optional[List[str]] = typer.Argument(None, help="overrides of finetune / evaluate, e.g. finetune.max_steps=8"),
+             preset: str = typer.Option("cpu", help="conf/ablation/<preset>.yaml: cpu (fits 2 cores) or gpu (ToolACE's recipe)")):
+    """ToolACE's subset ablation: fine-tune on full, easy/medium/hard and div_low/medium/high, evaluate each on the
+    same BFCL questions, and write the paired table to metrics/ablation.{md,json,png} and MLflow (resumable)."""
+    from callforge.ablation.run import cli
+
+    try:
+        cli(preset, list(overrides or []))
+    except ConfigError as e:
+        fail(f"config error: {e}")
+
+
+@app.command()
 def bounds(scores: str = typer.Option("data/scores.jsonl", help="the complexity stage's output"),
            dialogs: str = typer.Option("data/dialogs.jsonl", help="samples, for judging the model's own answers"),
            judge: bool = typer.Option(True, help="judge greedy answers with the local model (scorer=local)"),

@@ -216,6 +216,11 @@ def test_variants_fine_tuned_models_are_paired_question_by_question(tmp_path):
         path.parent.mkdir()
         path.write_text("".join(json.dumps(r) + "\n" for r in rows))
         client.log_artifact(rid, str(path), artifact_path="outputs")
+        # gold-call NLL per question: the second variant 0.1 nats lower on every question but the first
+        gold = [{"set": "bfcl", "id": f"q{i}", "nll": {"base": 2.0, "finetuned": 1.0 + i / 10 - (0.1 if name.endswith("40") and i else 0)}}
+                for i in range(10)]
+        (path.parent / "gold_nll.jsonl").write_text("".join(json.dumps(r) + "\n" for r in gold))
+        client.log_artifact(rid, str(path.parent / "gold_nll.jsonl"), artifact_path="outputs")
         runs.append(client.get_run(rid))
     t = cmp.table(runs, answers=cmp.load_answers(client, runs))
     got = {r.key: r.values for r in t.rows if "finetuned vs" in r.key}
@@ -224,3 +229,7 @@ def test_variants_fine_tuned_models_are_paired_question_by_question(tmp_path):
     assert got[prefix + "p_value"] == [None, round(2 * 7 / 64, 4)] and got[prefix + "significant"] == [None, "false"]
     assert got[prefix + "ci95"][1].startswith("[-0.02")
     assert all(r.group == "downstream" for r in t.rows if "finetuned vs" in r.key)
+    g = "evaluate.bfcl.gold_nll.finetuned vs dialogs.samples=30."
+    assert got[g + "n"] == [None, 10] and got[g + "delta"] == [None, -0.09]      # 9 of 10 questions 0.1 lower
+    low, high = (float(x) for x in got[g + "ci95"][1].strip("[]").split(", "))
+    assert low < -0.09 < high < 0 and got[g + "significant"] == [None, "true"]

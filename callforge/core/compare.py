@@ -128,45 +128,56 @@ def table(runs, metric_patterns: list[str] | None = None, all_rows: bool = False
 
 
 def load_answers(client, runs) -> dict[str, list[dict]]:
-    """{run id: evaluate's answer rows}, from each run's `outputs/answers.jsonl` artifact where it has one."""
+    """{run id: evaluate's per-question rows}, from each run's `outputs/answers.jsonl` (answers, with "ok") and
+    `outputs/gold_nll.jsonl` (gold-call NLL, with "nll") artifacts where it has them."""
     import tempfile
     from pathlib import Path
 
-    out = {}
+    out: dict[str, list[dict]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for r in runs:
-            try:
-                path = client.download_artifacts(r.info.run_id, "outputs/answers.jsonl", tmp)
-            except Exception:        # no evaluate stage in this run (mlflow raises its own error types)
-                continue
-            out[r.info.run_id] = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
-            Path(path).unlink()
+            for name in ("answers.jsonl", "gold_nll.jsonl"):
+                try:
+                    path = client.download_artifacts(r.info.run_id, f"outputs/{name}", tmp)
+                except Exception:        # no evaluate stage in this run (mlflow raises its own error types)
+                    continue
+                out.setdefault(r.info.run_id, []).extend(
+                    json.loads(line) for line in Path(path).read_text().splitlines() if line.strip())
+                Path(path).unlink()
     return out
 
 
 def paired_rows(runs, names: list[str], answers: dict[str, list[dict]]) -> list[Row]:
     """Each variant's fine-tuned model against the first variant's, on the questions both answered: the
     difference in accuracy with its 95% interval, exact McNemar p and verdict (callforge.evaluate.intervals)."""
-    from callforge.evaluate.intervals import paired
+    from callforge.evaluate.intervals import paired, paired_mean
 
     if len(runs) < 2 or runs[0].info.run_id not in answers:
         return []
     first = runs[0].info.run_id
     rows = []
-    for qset in sorted({a["set"] for a in answers[first]}):
-        def ok_by_id(run_id):
-            return {a["id"]: a["ok"] for a in answers.get(run_id, []) if a["set"] == qset and a["model"] == "finetuned"}
-        ref = ok_by_id(first)
+
+    def by_id(run_id, qset, value):
+        return {a["id"]: v for a in answers.get(run_id, []) if a["set"] == qset and (v := value(a)) is not None}
+
+    def pair_rows(label, value, test):
+        ref = by_id(first, qset, value)
         cells = {"delta": [None], "ci95": [None], "n": [None], "p_value": [None], "significant": [None]}
         for r in runs[1:]:
-            mine = ok_by_id(r.info.run_id)
+            mine = by_id(r.info.run_id, qset, value)
             common = [q for q in ref if q in mine]
-            d = paired([ref[q] for q in common], [mine[q] for q in common]) if common else {}
+            d = test([ref[q] for q in common], [mine[q] for q in common]) if common else {}
             for k in cells:
                 v = d.get(k)
                 cells[k].append(f"[{v[0]}, {v[1]}]" if k == "ci95" and v else str(v).lower() if isinstance(v, bool) else v)
         for k, vals in cells.items():
-            rows.append(Row("downstream", f"evaluate.{qset}.finetuned vs {names[0]}.{k}", vals, True))
+            rows.append(Row("downstream", f"evaluate.{qset}.{label} vs {names[0]}.{k}", vals, True))
+
+    for qset in sorted({a["set"] for a in answers[first]}):
+        # accuracy: McNemar-paired; gold-call NLL (lower is better): paired t over the same questions
+        pair_rows("finetuned", lambda a: a["ok"] if "ok" in a and a.get("model") == "finetuned" else None, paired)
+        if any("nll" in a for a in answers[first] if a["set"] == qset):
+            pair_rows("gold_nll.finetuned", lambda a: (a.get("nll") or {}).get("finetuned"), paired_mean)
     return rows
 
 

@@ -1,6 +1,6 @@
 """Greedy answers from a GGUF model through llama.cpp, many questions decoded together.
 
-The engine of evaluate.generate_engine=llama_cpp: the base GGUF answers as the base model, the merged GGUF
+The engine of evaluate.engine=llama_cpp: the base GGUF answers as the base model, the merged GGUF
 (callforge.evaluate.merged_gguf) as the tuned one, so both decode at the same native speed.
 
 Why several sequences per decode: decoding one token of one sequence is a matrix-vector product per layer,
@@ -146,29 +146,31 @@ class LlamaCppGenerator:
 
 
 def llama_cpp_generators(model_cfg, adapter_dir: str | None, tokenizer, chat_format: str, workdir: str | Path, *,
-                         max_new_tokens: int, batch_size: int, max_prompt_tokens: int) -> tuple[dict, dict]:
+                         max_new_tokens: int, batch_size: int, max_prompt_tokens: int,
+                         base: bool = True) -> tuple[dict, dict]:
     """{"base": ..., "finetuned": ...} on the base GGUF (finetune.base_model) and on base + adapter merged
-    into a GGUF under `workdir` (a scratch folder the caller removes), and what was done.
+    into a GGUF under `workdir` (a scratch folder the caller removes), and what was done. Without
+    adapter_dir, only "base"; with base=False, only "finetuned".
     `tokenizer` (the transformers one fine-tuning used) names the end-of-turn token."""
     from callforge.evaluate.merged_gguf import merge
     from callforge.finetune.base_model import resolve
     from callforge.finetune.train import chat_token_ids
 
-    kind, base, _ = resolve(model_cfg.base_model)
+    kind, base_gguf, _ = resolve(model_cfg.base_model)
     if kind != "gguf":
         raise ValueError("evaluate.engine: llama_cpp needs a GGUF base model (finetune.base_model); "
                          "set evaluate.engine=transformers for a Hugging Face model folder")
     end = chat_token_ids(tokenizer, chat_format)
-    aliases = end_aliases_gguf(base, end[0]) if end else []
+    aliases = end_aliases_gguf(base_gguf, end[0]) if end else []
     stop = sorted({i for i in [tokenizer.eos_token_id] + end + aliases if i is not None})
     kw = {"max_new_tokens": max_new_tokens, "batch_size": batch_size, "max_prompt_tokens": max_prompt_tokens,
           "stop": stop, "aliases": len(aliases)}
-    gens = {"base": LlamaCppGenerator(base, chat_format, **kw)}
+    gens = {"base": LlamaCppGenerator(base_gguf, chat_format, **kw)} if base else {}
     info = {}
     if adapter_dir:
         t0 = time.perf_counter()
         merged = Path(workdir) / "finetuned.gguf"
-        info["merge"] = merge(base, adapter_dir, merged)
+        info["merge"] = merge(base_gguf, adapter_dir, merged)
         info["merge_s"] = round(time.perf_counter() - t0, 2)
         gens["finetuned"] = LlamaCppGenerator(merged, chat_format, **kw)
     return gens, info

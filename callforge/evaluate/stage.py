@@ -79,13 +79,20 @@ def _evaluate(cfg, ctx, sets: dict, scratch: str) -> dict:
         rows += [{"set": name, "model": model, **r} for model, recs in records.items() for r in recs]
     nll_rows = []
     if c.bfcl.categories and c.bfcl.nll_per_category != 0:
-        nll, nll_rows = gold_nll_report(c, hf or gens, seed)
+        nll, rows_ = gold_nll_report(c, hf or gens, seed)
         stats.setdefault("bfcl", {})["gold_nll"] = nll
+        nll_rows += [{"set": "bfcl", **r} for r in rows_]
+    scorers = gold_nll.scorers_for(hf or gens, c.nll_batch_size)
+    if sets["heldout"] and scorers:        # the held-out split's own answers (callforge data, BFCL layout)
+        g = next(iter((hf or gens).values()))
+        nll, rows_ = gold_nll.report(scorers, sets["heldout"], g.fmt, g.tok)
+        stats["heldout"]["gold_nll"] = nll
+        nll_rows += [{"set": "heldout", **r} for r in rows_]
     for g in gens.values():
         if hasattr(g, "close"):
             g.close()
     ctx.write_jsonl(ctx.path(ANSWERS), rows)
-    ctx.write_jsonl(ctx.path(GOLD_NLL), [{"set": "bfcl", **r} for r in nll_rows])
+    ctx.write_jsonl(ctx.path(GOLD_NLL), nll_rows)
     return {**stats, "backend": c.backend, "engine": c.engine if c.backend == "local" else None, "models": models,
             "generation": {name: getattr(g, "stats", None) or getattr(g, "failures", {}) for name, g in gens.items()}}
 
