@@ -71,6 +71,6 @@ def test_a_saved_result_is_reused_only_for_the_same_inputs(tmp_path):
 
     first = ablation.cached_or(tmp_path / "easy", "k1", lambda m: None, compute)
     again = ablation.cached_or(tmp_path / "easy", "k1", lambda m: None, compute)
-    assert len(calls) == 1 and again == first
+    assert len(calls) == 1 and again == {**first, "reused": True}
     ablation.cached_or(tmp_path / "easy", "k2", lambda m: None, compute)      # an input changed: computed anew
     assert len(calls) == 2 and json.loads((tmp_path / "easy" / "result.json").read_text())["key"] == "k2"

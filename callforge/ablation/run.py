@@ -93,12 +93,16 @@ def main(preset: str, extra: list[str], log=print) -> dict:
         results[s] = cached_or(OUT / s, key, log, lambda: evaluate_model(cfg, train_file, entries, gold, log))
     tab = table.build(results, p["subsets"], p["baseline"], entries)
     tab["preset"], tab["overrides"] = preset, overrides
-    tab["wall_s"] = round(time.perf_counter() - t0, 1)
     tab["settings"] = {"finetune": as_dict(cfg.finetune), "evaluate": {k: v for k, v in as_dict(cfg.evaluate).items()
                                                                       if k != "server"}, "seed": seed}
     table.write(tab)
-    table.log_mlflow(cfg, tab, results)
-    return tab
+    # timings vary from run to run: beside the data (untracked) and in MLflow, never in metrics/
+    runtime = {"wall_s": round(time.perf_counter() - t0, 1),
+               "models": {name: {"wall_s": r.get("wall_s"), "reused": r.get("reused", False)}
+                          for name, r in results.items()}}
+    io.write_json(OUT / "runtime.json", runtime)
+    table.log_mlflow(cfg, tab, runtime)
+    return {**tab, "runtime": runtime}
 
 
 def gold_entries(c, seed: int) -> list:
@@ -118,7 +122,7 @@ def cached_or(folder: Path, key: str, log, compute) -> dict:
         saved = json.loads(path.read_text())
         if saved.get("key") == key:
             log(f"ablation: {folder.name}: reused ({path})")
-            return saved
+            return {**saved, "reused": True}
     log(f"ablation: {folder.name}: training and evaluating" if folder.name != "base" else "ablation: base: evaluating")
     t0 = time.perf_counter()
     out = {"key": key, **compute(), "wall_s": None}
@@ -186,4 +190,4 @@ def cli(preset: str, overrides: list[str]) -> None:
     from callforge.ablation.table import MD
 
     print(Path(MD).read_text())
-    print(f"({tab['wall_s']} s; metrics/ablation.md, .json, .png)", file=sys.stderr)
+    print(f"({tab['runtime']['wall_s']} s; metrics/ablation.md, .json, .png; timings in {OUT}/runtime.json)", file=sys.stderr)

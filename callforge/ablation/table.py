@@ -65,7 +65,7 @@ def markdown(tab: dict) -> str:
               "better), the same for every row; `*`: the paired interval excludes 0. "
               f"Preset `{tab.get('preset')}` ({', '.join(tab.get('overrides', []))}): lr {ft.get('lr')}, "
               f"{ft.get('max_steps')} steps × {ft.get('batch_size')} sequences, max_seq_len {ft.get('max_seq_len')}, "
-              f"seed {s.get('seed')}; engine {s.get('evaluate', {}).get('engine')}. Wall time {tab.get('wall_s')} s."]
+              f"seed {s.get('seed')}; engine {s.get('evaluate', {}).get('engine')}."]
     return "\n".join(lines) + "\n"
 
 
@@ -100,7 +100,7 @@ def write(tab: dict) -> None:
     plot(tab)
 
 
-def log_mlflow(cfg, tab: dict, results: dict) -> None:
+def log_mlflow(cfg, tab: dict, runtime: dict) -> None:
     """One parent run for the ablation, a child per model with its figures; the table and figure as artifacts."""
     if not cfg.tracking.enabled:
         return
@@ -116,7 +116,7 @@ def log_mlflow(cfg, tab: dict, results: dict) -> None:
     pid = parent.info.run_id
     for k, v in flatten({"preset": tab.get("preset"), "baseline": tab["baseline"], **tab["settings"]}).items():
         client.log_param(pid, k, v)
-    client.log_metric(pid, "wall_s", tab["wall_s"])
+    client.log_metric(pid, "runtime.wall_s", runtime["wall_s"])
     for path in (JSON, MD, PLOT):
         client.log_artifact(pid, path)
     for row in tab["rows"]:
