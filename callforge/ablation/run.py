@@ -76,12 +76,12 @@ def main(preset: str, extra: list[str], log=print) -> dict:
             raise AblationError(f"subset {s!r}: data/export/{s}/openai.jsonl not found (split.* names the subsets)")
 
     from callforge.ablation import table
-    from callforge.evaluate.stage import bfcl_questions
+    from callforge.evaluate.stage import bfcl_questions, gold_questions
     from callforge.finetune import base_model
 
     seed = int(cfg.seed)
     entries = bfcl_questions(cfg.evaluate.bfcl, seed)
-    gold = gold_entries(cfg.evaluate.bfcl, seed)
+    gold = gold_questions(cfg.evaluate.bfcl, seed) if cfg.evaluate.bfcl.nll_per_category != 0 else []
     kind, _, sha = base_model.resolve(cfg.finetune.base_model)
     shared_key = {"finetune": as_dict(cfg.finetune), "evaluate": as_dict(cfg.evaluate), "seed": seed, "base": sha,
                   "questions": [e.id for e in entries], "gold": [e.id for e in gold]}
@@ -103,16 +103,6 @@ def main(preset: str, extra: list[str], log=print) -> dict:
     io.write_json(OUT / "runtime.json", runtime)
     table.log_mlflow(cfg, tab, runtime)
     return {**tab, "runtime": runtime}
-
-
-def gold_entries(c, seed: int) -> list:
-    from callforge.calling import bfcl
-
-    cats = [k for k in c.categories if not bfcl.no_answer(k)]
-    if not cats or c.nll_per_category == 0:
-        return []
-    bench = bfcl.load_benchmark(cats, c.nll_per_category, seed, source=c.source, cache_dir=c.cache_dir)
-    return [e for k in cats for e in bench[k]]
 
 
 def cached_or(folder: Path, key: str, log, compute) -> dict:
@@ -174,7 +164,8 @@ def evaluate_model(cfg, train_file: Path | None, entries: list, gold: list, log)
         out["accuracy"] = summarise(records)
         out["records"] = [{k: r[k] for k in ("id", "category", "ok", "reason", "answer")} for r in records]
         if gold:
-            scorer = gold_nll.scorers_for({"m": hf}, e.nll_batch_size)["m"]
+            scorer = gold_nll.NllScorer(model, loaded.tokenizer, fmt, adapter=adapter is not None,
+                                        batch_size=e.nll_batch_size)
             encoded, skipped = gold_nll.encode_gold(gold, loaded.tokenizer, fmt)
             scores = scorer.score([ex for _, ex, _ in encoded])
             out["gold"] = [{"id": q.id, "category": q.category, "nll": round(s["nll"], 6),

@@ -23,9 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from callforge.complexity.local import load_llama_cpp
-from callforge.evaluate.inference import prompt_text
-
-ALIAS_COSINE = 0.98   # the same threshold as inference.end_aliases
+from callforge.evaluate.inference import ALIAS_COSINE, prompt_text
 
 
 def end_aliases_gguf(path: str | Path, end_id: int) -> list[int]:

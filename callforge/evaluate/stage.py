@@ -114,16 +114,23 @@ def gold_nll_report(c, gens: dict, seed: int) -> tuple[dict, list[dict]]:
     scorers = gold_nll.scorers_for(gens, c.nll_batch_size)
     if scorers is None:
         return gold_nll.not_available(gold_nll.SERVER_REASON), []
-    cats = [k for k in c.bfcl.categories if not bfcl.no_answer(k)]
-    if not cats:
+    entries = gold_questions(c.bfcl, seed)
+    if not entries:
         return gold_nll.not_available("no category of evaluate.bfcl.categories has an answer key"), []
+    g = next(iter(gens.values()))
+    return gold_nll.report(scorers, entries, g.fmt, g.tok)
+
+
+def gold_questions(c, seed: int) -> list:
+    """The gold-NLL questions of evaluate.bfcl (c): nll_per_category per category with an answer key."""
+    cats = [k for k in c.categories if not bfcl.no_answer(k)]
+    if not cats:
+        return []
     try:
-        bench = bfcl.load_benchmark(cats, c.bfcl.nll_per_category, seed, source=c.bfcl.source,
-                                    cache_dir=c.bfcl.cache_dir)
+        bench = bfcl.load_benchmark(cats, c.nll_per_category, seed, source=c.source, cache_dir=c.cache_dir)
     except bfcl.BfclError as e:
         sys.exit(f"callforge evaluate: {e}")
-    g = next(iter(gens.values()))
-    return gold_nll.report(scorers, [e for k in cats for e in bench[k]], g.fmt, g.tok)
+    return [e for k in cats for e in bench[k]]
 
 
 def heldout_questions(folder, per_category: int | None, seed: int) -> list:
