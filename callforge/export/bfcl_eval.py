@@ -59,42 +59,59 @@ def entry(sample: dict) -> tuple[str, dict, dict | None] | None:
     return cat, question, {"ground_truth": [allowed(c, by_name.get(c["name"])) for c in calls]}
 
 
-def build(samples) -> tuple[dict[str, list[dict]], dict[str, list[dict]], list[dict], int]:
-    """→ (questions by category, answers by category, index rows {"id", "sample_id", "category"}, skipped)."""
-    questions: dict[str, list[dict]] = {c: [] for c in CATEGORIES}
-    answers: dict[str, list[dict]] = {c: [] for c in CATEGORIES}
-    index, skipped = [], 0
-    for s in samples:
-        e = entry(s)
+class EvalSplit:
+    """The eval split's files, built one sample at a time: each entry is encoded as it comes, so memory
+    holds the (small) encoded lines, never the samples (at 1M samples the eval split is ~150k of them)."""
+
+    def __init__(self):
+        self.questions: dict[str, list[bytes]] = {c: [] for c in CATEGORIES}
+        self.answers: dict[str, list[bytes]] = {c: [] for c in CATEGORIES}
+        self.index: list[bytes] = []
+        self.samples = self.skipped = 0
+
+    def add(self, sample: dict) -> None:
+        self.samples += 1
+        e = entry(sample)
         if e is None:
-            skipped += 1
-            continue
+            self.skipped += 1
+            return
         cat, q, a = e
-        qid = f"callforge_{cat}_{len(questions[cat])}"
-        questions[cat].append({"id": qid, **q})
+        qid = f"callforge_{cat}_{len(self.questions[cat])}"
+        self.questions[cat].append(_line({"id": qid, **q}))
         if a is not None:
-            answers[cat].append({"id": qid, **a})
-        index.append({"id": qid, "sample_id": s["id"], "category": cat})
-    return questions, answers, index, skipped
+            self.answers[cat].append(_line({"id": qid, **a}))
+        self.index.append(_line({"id": qid, "sample_id": sample["id"], "category": cat}))
+
+    def write(self, folder: Path) -> tuple[dict[str, str], dict]:
+        """Write the split into `folder` in BFCL layout; → (md5 by file written, stats)."""
+        files = {}
+        for cat in CATEGORIES:
+            for path, lines in ((folder / f"{PREFIX}{cat}.json", self.questions[cat]),
+                                (folder / "possible_answer" / f"{PREFIX}{cat}.json", self.answers[cat])):
+                if lines:
+                    files[str(path)] = _write_lines(path, lines)
+        files[str(folder / "index.jsonl")] = _write_lines(folder / "index.jsonl", self.index)
+        return files, {"samples": self.samples, "entries": len(self.index), "skipped": self.skipped,
+                       "categories": {c: len(self.questions[c]) for c in CATEGORIES}}
 
 
 def write(samples, folder: Path) -> tuple[dict[str, str], dict]:
-    """Write the eval split into `folder` in BFCL layout; → (md5 by file written, stats)."""
-    questions, answers, index, skipped = build(samples)
-    files = {}
-    for cat in CATEGORIES:
-        for path, rows in ((folder / f"{PREFIX}{cat}.json", questions[cat]),
-                           (folder / "possible_answer" / f"{PREFIX}{cat}.json", answers[cat])):
-            if rows:
-                files[str(path)] = _write_jsonl(path, rows)
-    files[str(folder / "index.jsonl")] = _write_jsonl(folder / "index.jsonl", index)
-    return files, {"samples": len(samples), "entries": len(index), "skipped": skipped,
-                   "categories": {c: len(questions[c]) for c in CATEGORIES}}
+    """Write the eval split of `samples` into `folder` in BFCL layout; → (md5 by file written, stats)."""
+    split = EvalSplit()
+    for s in samples:
+        split.add(s)
+    return split.write(folder)
 
 
-def _write_jsonl(path: Path, rows: list[dict]) -> str:
+def _line(row: dict) -> bytes:
+    return (dumps(row) + "\n").encode()
+
+
+def _write_lines(path: Path, lines: list[bytes]) -> str:
     """Atomic; → the md5 of what was written (DVC's file digest)."""
-    data = "".join(dumps(r) + "\n" for r in rows).encode()
+    md5 = hashlib.md5()
     with io.atomic_open(path, "wb") as f:
-        f.write(data)
-    return hashlib.md5(data).hexdigest()
+        for line in lines:
+            f.write(line)
+            md5.update(line)
+    return md5.hexdigest()

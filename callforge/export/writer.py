@@ -177,7 +177,7 @@ def _write_part(job: PartJob) -> Part:
     ids, member, loss, eval_lines = job.manifests.ids, job.manifests.member, job.manifests.loss, job.manifests.eval_lines
     validate, hf_cfg, thinking = job.export["validate"], job.export["hf"], job.export["thinking"]
     part = Part()
-    eval_samples: list[dict] = []
+    eval_split = bfcl_eval.EvalSplit() if first else None
     found: set[int] = set()
     jsonl = [f for f in JSONL if f in formats]
     convert = {f: partial(JSONL[f], thinking=thinking) if f in THINKING else JSONL[f] for f in jsonl}
@@ -207,7 +207,7 @@ def _write_part(job: PartJob) -> Part:
             found.add(ln)
             sid = sample["id"]
             if first and ln in eval_lines:
-                eval_samples.append(sample)
+                eval_split.add(sample)
             mask = member.get(ln, 0)
             if not mask:
                 continue
@@ -248,5 +248,5 @@ def _write_part(job: PartJob) -> Part:
             part.md5[str(sink.path)] = io.md5_file(sink.path)   # still in the page cache: hash it here, in parallel
     part.md5.update({str(out / s / f"{f}.jsonl"): h.md5.hexdigest() for (s, f), h in files.items()})
     if first:
-        part.eval_md5, part.eval_stats = bfcl_eval.write(eval_samples, out / "eval_bfcl")
+        part.eval_md5, part.eval_stats = eval_split.write(out / "eval_bfcl")
     return part
