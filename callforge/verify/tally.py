@@ -11,6 +11,8 @@ from collections import Counter
 from .rules import GROUPS, RULES
 
 _GROUP_OF = {c.name: c.group for c in RULES}
+_COUNTS = ("n", "verified", "rule_pass", "model_checked", "model_pass")
+_COUNTERS = ("checked", "passed", "group_checked", "group_passed", "drops", "flags", "key_order")
 
 
 def code_of(reason: str) -> str:
@@ -31,6 +33,7 @@ class Tally:
         self.drops: Counter = Counter()
         self.flags: Counter = Counter()
         self.clean: Counter = Counter()   # samples every check passed, by the tuple of checks run
+        self.key_order: Counter = Counter()   # judges' answers written reasons first / verdict first
 
     def add(self, o) -> None:
         if o.ok and not o.failed:     # most samples: one count now, spread over the checks in result()
@@ -72,6 +75,18 @@ class Tally:
             self.rule_pass += k
             self._checks(ran, {}, k)
         self.clean.clear()
+
+    def state(self) -> dict:
+        """The counts as JSON lists: a shard's part of the stage's stats (callforge/core/shards.py)."""
+        self._spread_clean()
+        return {"counts": [getattr(self, k) for k in _COUNTS], **{k: sorted(getattr(self, k).items()) for k in _COUNTERS}}
+
+    def absorb(self, state: dict) -> None:
+        """Add the counts of another tally (its state()) to these: counts add up, whatever the blocks."""
+        for k, v in zip(_COUNTS, state["counts"]):
+            setattr(self, k, getattr(self, k) + v)
+        for k in _COUNTERS:
+            getattr(self, k).update(dict(state[k]))
 
     def result(self, modes: dict[str, str], judge_status: dict[str, str]) -> dict:
         self._spread_clean()
