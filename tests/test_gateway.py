@@ -207,3 +207,186 @@ def test_offline_provider_refuses_to_make_calls(tmp_path):
     cfg = validate(compose([]))
     with pytest.raises(GatewayError):
         Gateway(cfg.llm, stage="t", cache_dir=tmp_path)
+
+
+# -- structured outputs: json_schema (the schema sent, strict where allowed) and the json_object fallback --------
+
+STRICT_SCHEMA = {"type": "object", "required": ["city", "country"], "additionalProperties": False,
+                 "properties": {"city": {"type": "string"}, "country": {"type": ["string", "null"]}}}
+
+
+def test_json_schema_mode_sends_the_schema_and_strict_only_when_the_schema_allows_it(llm_server, tmp_path):
+    llm_server.set_responder(lambda req: '{"city": "Oslo", "country": null}')
+    gw = gateway(llm_server, tmp_path)
+    assert gw.cfg.structured_output == "json_schema", "conf/llm/compatible.yaml asks for the schema"
+    loose, strict = gw.run_all([gw.complete(MSG, json_schema=SCHEMA, tag="city.pick"),
+                                gw.complete(MSG, json_schema=STRICT_SCHEMA, tag="city.pick")])
+    assert loose.ok and strict.ok and strict.data == {"city": "Oslo", "country": None}
+    formats = sorted((r["response_format"] for r in llm_server.requests), key=lambda f: f["json_schema"]["strict"])
+    assert [f["type"] for f in formats] == ["json_schema", "json_schema"]
+    assert [f["json_schema"]["strict"] for f in formats] == [False, True]
+    assert [f["json_schema"]["schema"] for f in formats] == [SCHEMA, STRICT_SCHEMA]
+    assert {f["json_schema"]["name"] for f in formats} == {"city_pick"}, "the tag, in the characters OpenAI allows"
+
+
+def test_json_object_mode_sends_json_mode_and_repairs_the_shape(llm_server, tmp_path):
+    llm_server.set_responder(scripted("Here you go: {\"town\": \"x\"}", '{"city": "Lima"}'))
+    gw = gateway(llm_server, tmp_path, **{"llm.structured_output": "json_object"})
+    res = gw.run(gw.complete(MSG, json_schema=SCHEMA))
+    assert res.ok and res.data == {"city": "Lima"} and gw.usage()["repairs"] == 1
+    assert [r["response_format"] for r in llm_server.requests] == [{"type": "json_object"}] * 2
+    plain = gw.run(gw.complete([{"role": "user", "content": "Say hi."}]))
+    assert plain.ok and "response_format" not in llm_server.requests[-1], "no schema asked, no response_format sent"
+
+
+def test_a_schema_enforcing_server_returns_bare_json_and_nothing_needs_repair(llm_server, tmp_path):
+    llm_server.configure(enforce_schema=True)      # like vLLM's guided decoding: only the JSON value comes back
+    llm_server.set_responder(scripted("Sure!\n```json\n{\"city\": \"Quito\"}\n```", "I think it is Quito."))
+    gw = gateway(llm_server, tmp_path, **{"llm.max_retries": 0})
+    first = gw.run(gw.complete(MSG, json_schema=SCHEMA))
+    assert first.ok and first.text == '{"city": "Quito"}' and "repairs" not in gw.usage()
+    second = gw.run(gw.complete(MSG + [{"role": "user", "content": "again"}], json_schema=SCHEMA))
+    assert not second.ok and second.reason == "llm.http_500" and llm_server.schema_violations == 1, \
+        "an answer off the schema cannot come out of a constrained decoder"
+
+
+def test_a_server_without_json_schema_refuses_it_and_json_object_mode_works_there(llm_server, tmp_path):
+    llm_server.configure(response_formats=("text", "json_object"))
+    llm_server.set_responder(lambda req: '{"city": "Rome"}')
+    res = gateway(llm_server, tmp_path).run(gateway(llm_server, tmp_path / "b").complete(MSG, json_schema=SCHEMA))
+    assert not res.ok and res.reason == "llm.http_400" and "json_schema" in res.detail
+    assert llm_server.calls == 1, "a 400 is not retried"
+    gw = gateway(llm_server, tmp_path / "c", **{"llm.structured_output": "json_object"})
+    ok = gw.run(gw.complete(MSG, json_schema=SCHEMA))
+    assert ok.ok and ok.data == {"city": "Rome"}
+
+
+def test_the_test_server_refuses_what_openai_refuses(llm_server):
+    """The server's checks are what make the gateway tests above able to fail: a strict schema outside the
+    strict subset, a nameless schema, and JSON mode without the word JSON are 400s."""
+    import urllib.error
+    import urllib.request
+
+    def post(fmt, content="Name a city as JSON."):
+        body = {"model": "m", "messages": [{"role": "user", "content": content}], "response_format": fmt}
+        req = urllib.request.Request(llm_server.base_url + "/chat/completions", json.dumps(body).encode(),
+                                     {"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                return r.status, ""
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())["error"]["message"]
+    llm_server.set_responder(lambda req: '{"city": "Oslo"}')
+    spec = lambda schema, strict, name="city": {"type": "json_schema",   # noqa: E731
+                                                "json_schema": {"name": name, "schema": schema, "strict": strict}}
+    assert post(spec(STRICT_SCHEMA, True))[0] == 200
+    assert post(spec(SCHEMA, False))[0] == 200
+    code, why = post(spec(SCHEMA, True))
+    assert code == 400 and "additionalProperties" in why
+    assert post(spec(SCHEMA, False, name="a city"))[0] == 400
+    assert post(spec({"type": "nonsense"}, False))[0] == 400
+    assert post({"type": "json_object"}, content="Name a city.")[0] == 400
+    assert post({"type": "json_object"})[0] == 200
+
+
+@pytest.mark.parametrize("schema, problem", [
+    (STRICT_SCHEMA, None),
+    ({"type": "object", "additionalProperties": False, "required": ["a"],
+      "properties": {"a": {"type": "array", "items": {"anyOf": [{"type": "integer"}, {"type": "null"}]}}}}, None),
+    ({"type": "object", "additionalProperties": False, "required": ["v"], "properties": {"v": {"enum": ["x", "y"]}},
+      "$defs": {"p": {"type": "object", "properties": {}, "required": [], "additionalProperties": False}}}, None),
+    ({"type": "array", "items": {"type": "string"}}, "root is not an object"),
+    ({"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}}, "additionalProperties"),
+    ({"type": "object", "additionalProperties": False, "required": [],
+      "properties": {"a": {"type": "string"}}}, "not every property is required"),
+    ({"type": "object", "additionalProperties": False, "required": ["a"],
+      "properties": {"a": {"type": "object"}}}, "<root>/a: an object without properties"),
+    ({"type": "object", "additionalProperties": False, "required": ["a"], "properties": {"a": {}}}, "<root>/a: no type"),
+    ({"type": "object", "additionalProperties": False, "required": ["a"],
+      "properties": {"a": {"type": "string", "minLength": 1}}}, "'minLength'"),
+    ({"type": "object", "additionalProperties": False, "required": [], "properties": {},
+      "allOf": [{"required": []}]}, "'allOf'"),
+])
+def test_strict_is_sent_only_for_schemas_in_openais_strict_subset(schema, problem):
+    from callforge.core.structured import strict_violation
+    found = strict_violation(schema)
+    assert (found is None) if problem is None else (found is not None and problem in found), found
+
+
+def test_strict_subset_bounds_nesting_depth():
+    from callforge.core.structured import STRICT_MAX_DEPTH, strict_violation
+
+    def nested(depth):
+        node = {"type": "string"}
+        for _ in range(depth):
+            node = {"type": "object", "properties": {"x": node}, "required": ["x"], "additionalProperties": False}
+        return node
+    assert strict_violation(nested(STRICT_MAX_DEPTH)) is None
+    assert "deeper" in strict_violation(nested(STRICT_MAX_DEPTH + 1))
+
+
+def test_the_projects_own_answer_schemas_are_strict_where_they_can_be():
+    """The verdict is closed and all-required, so a strict server can only answer a verdict; the assistant's
+    decision (if/then on the action) and the open tool results cannot be strict, and are sent non-strict."""
+    from callforge.core.structured import strict_violation
+    from callforge.dialogs import prompts
+    from callforge.verify.judges import VERDICT_SCHEMA
+    assert strict_violation(VERDICT_SCHEMA) is None
+    assert "allOf" in strict_violation(prompts.ASSISTANT_SCHEMA)
+    assert strict_violation(prompts.tool_result_schema({"type": "object"})) is not None
+
+
+@pytest.mark.parametrize("mode", ["json_schema", "json_object"])
+def test_judges_get_their_verdicts_in_both_modes(llm_server, tmp_path, mode):
+    """verify's judges go through the `judge` section's gateway: in json_schema mode the verdict schema is sent
+    strict (to a server that decodes to it); in json_object mode the verdict is read out of the chatter."""
+    from llm_server import judge_overrides
+    from callforge.verify.judges import JUDGES, VERDICT_SCHEMA, judge_samples
+    from verify_samples import good
+
+    llm_server.configure(enforce_schema=mode == "json_schema")
+    llm_server.set_responder(lambda req: 'Verdict:\n```json\n{"reasons": ["fine"], "verdict": "pass"}\n```')
+    cfg = validate(compose(judge_overrides(llm_server, **{"judge.structured_output": mode})))
+    gw = Gateway(cfg.judge, stage="verify", cache_dir=tmp_path / "cache", seed=0, section="judge")
+    verdicts = judge_samples(gw, [good(), good()], list(JUDGES))
+    assert [v.status for vs in verdicts for v in vs] == ["pass"] * sum(len(vs) for vs in verdicts) and verdicts[0]
+    sent = {json.dumps(r["response_format"], sort_keys=True) for r in llm_server.requests}
+    expected = ({"type": "json_object"} if mode == "json_object" else
+                {"type": "json_schema", "json_schema": {"name": None, "schema": VERDICT_SCHEMA, "strict": True}})
+    for fmt in map(json.loads, sent):
+        if mode == "json_schema":
+            assert fmt["json_schema"]["name"].startswith("judge_")
+            fmt["json_schema"]["name"] = None
+        assert fmt == expected
+    assert llm_server.schema_violations == 0 and "repairs" not in gw.usage()
+
+
+@pytest.mark.parametrize("mode", ["json_schema", "json_object"])
+def test_dialog_agents_make_valid_dialogs_in_both_modes(llm_server, tmp_path, mode):
+    """The user, assistant and tool agents in either mode: json_schema against a server that decodes to each
+    role's schema (none strict: they are open or conditional), json_object against one that does not."""
+    from callforge.core import records
+    from callforge.dialogs.llm_dialog import LLMDialogs
+    from callforge.dialogs.pool import Pool
+    from dialogs_fixtures import dialogs_config
+    from test_dialogs_llm import MIX, WEATHER, FakeModel
+
+    llm_server.configure(enforce_schema=mode == "json_schema")
+    llm_server.set_responder(FakeModel())
+    cfg = validate(compose(llm_overrides(llm_server, **{"llm.structured_output": mode})))
+    gw = Gateway(cfg.llm, stage="dialogs", cache_dir=tmp_path / "cache", seed=0)
+    prov = {"provider": "compatible", "model": "test-model", "prompt_version": "x", "seed": 0, "stage": "dialogs"}
+    try:
+        recs, drops = LLMDialogs(Pool(WEATHER), dialogs_config(samples=9, mix=MIX, votes=2, steering__scorer="none"),
+                                 0, gw, prov).run(range(9))
+    finally:
+        gw.close()
+    assert not drops and {r["data_type"] for r in recs} == {"single", "non_tool", "clarify"}
+    assert all(records.validate("sample", r) == [] for r in recs)
+    formats = [r["response_format"] for r in llm_server.requests]
+    if mode == "json_object":
+        assert formats and all(f == {"type": "json_object"} for f in formats)
+    else:
+        names = {f["json_schema"]["name"] for f in formats}
+        assert names == {"user", "assistant", "tool"} and not any(f["json_schema"]["strict"] for f in formats)
+        assert llm_server.schema_violations == 0

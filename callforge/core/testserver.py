@@ -12,17 +12,33 @@ Fault: Fault(status=429, retry_after=1), Fault(status=500), Fault(sleep=5) (then
 too late for a short client timeout), Fault(malformed=True), Fault(drop=True), Fault(truncate=True),
 Fault(status=401, echo_auth=True) (the error quotes the key back, as careless servers do).
 `FaultPlan` injects faults at configured rates, deterministically per request body.
+
+Structured outputs are checked as OpenAI checks them, before the responder is asked: a response_format
+type the server does not accept (`response_formats`), a json_schema without a usable name or schema, a
+strict schema outside OpenAI's strict subset, or json_object mode with no "json" in the messages is
+answered 400 (param response_format). With enforce_schema=True the server also decodes to the schema, as
+vLLM's guided decoding does: only the JSON value reaches the client (no fences or chatter), and an
+answer that does not fit the schema is not sent (500, counted in `schema_violations`).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import socket
 import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
+
+import jsonschema_rs
+
+from callforge.core.jsonout import parse_json
+from callforge.core.structured import strict_violation
+
+FORMATS = ("text", "json_object", "json_schema")
+_SCHEMA_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 @dataclass
@@ -74,6 +90,38 @@ class FaultPlan:
                 "schema_invalid": self.invalid_answer}[kind]
 
 
+def format_problem(req: dict, accepted: tuple[str, ...]) -> str | None:
+    """Why a server accepting these response_format types refuses the request's response_format, or None."""
+    fmt = req.get("response_format")
+    if fmt is None:
+        return None
+    kind = fmt.get("type") if isinstance(fmt, dict) else None
+    if kind not in accepted:
+        return f"response_format type {kind!r} is not supported by this server"
+    if kind == "json_object" and not any("json" in str(m.get("content") or "").lower() for m in req.get("messages", [])):
+        return "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'"
+    if kind != "json_schema":
+        return None
+    spec = fmt.get("json_schema")
+    if not isinstance(spec, dict) or not _SCHEMA_NAME.match(str(spec.get("name", ""))):
+        return "response_format.json_schema needs a name of letters, digits, '_' and '-' (at most 64)"
+    schema = spec.get("schema")
+    try:
+        jsonschema_rs.validator_for(schema)
+    except (ValueError, TypeError) as e:
+        return f"Invalid schema for response_format '{spec['name']}': {str(e).splitlines()[0]}"
+    if spec.get("strict") is True and (why := strict_violation(schema)) is not None:
+        return f"Invalid schema for response_format '{spec['name']}' (strict): {why}"
+    return None
+
+
+def constrained(text: str, req: dict) -> str | None:
+    """What a server decoding to the request's json_schema sends for `text`: the JSON value alone, or None
+    when text holds no value of the schema's shape (a constrained decoder could not have written it)."""
+    data, reason, _ = parse_json(text, req["response_format"]["json_schema"]["schema"])
+    return None if reason else json.dumps(data, ensure_ascii=False)
+
+
 def _completion(texts: list[str], model: str, finish: str = "stop") -> dict:
     return {"id": "cmpl-test", "object": "chat.completion", "created": 0, "model": model,
             "choices": [{"index": i, "message": {"role": "assistant", "content": t}, "finish_reason": finish}
@@ -114,6 +162,11 @@ class _Handler(BaseHTTPRequestHandler):
             srv.auth_headers.append(self.headers.get("Authorization", ""))
         if srv.latency:
             time.sleep(srv.latency)
+        problem = format_problem(req, srv.response_formats)
+        if problem:
+            self._send(400, json.dumps({"error": {"message": problem, "type": "invalid_request_error",
+                                                  "param": "response_format"}}).encode())
+            return
         reply = srv.responder(req)
         if isinstance(reply, Fault):
             if reply.sleep:
@@ -139,6 +192,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, json.dumps(_completion([text], req.get("model", "test"), finish)).encode())
             return
         texts = reply if isinstance(reply, list) else [reply] * int(req.get("n") or 1)
+        if srv.enforce_schema and (req.get("response_format") or {}).get("type") == "json_schema":
+            texts = [constrained(t, req) for t in texts]
+            if None in texts:
+                with srv.lock:
+                    srv.schema_violations += 1
+                self._send(500, b'{"error": {"message": "test server: the answer does not fit the json_schema"}}')
+                return
         self._send(200, json.dumps(_completion(texts, req.get("model", "test"))).encode())
 
 
@@ -150,10 +210,16 @@ class _Server(ThreadingHTTPServer):
 class TestServer:
     __test__ = False  # not a pytest class
 
-    def __init__(self, responder: Callable, latency: float = 0.0, port: int = 0):
+    def __init__(self, responder: Callable, latency: float = 0.0, port: int = 0,
+                 response_formats: tuple[str, ...] = FORMATS, enforce_schema: bool = False):
+        """response_formats: the response_format types accepted (others: 400, as from a server without
+        them); enforce_schema: decode to a json_schema request's schema (see the module docstring)."""
         self._srv = _Server(("127.0.0.1", port), _Handler)
         self._srv.responder = responder
         self._srv.latency = latency
+        self._srv.response_formats = tuple(response_formats)
+        self._srv.enforce_schema = enforce_schema
+        self._srv.schema_violations = 0
         self._srv.calls = 0
         self._srv.requests = []
         self._srv.auth_headers = []
@@ -175,6 +241,18 @@ class TestServer:
     @property
     def auth_headers(self) -> list[str]:
         return self._srv.auth_headers
+
+    @property
+    def schema_violations(self) -> int:
+        """json_schema answers refused under enforce_schema because they did not fit."""
+        return self._srv.schema_violations
+
+    def configure(self, *, response_formats: tuple[str, ...] | None = None, enforce_schema: bool | None = None) -> None:
+        """Change what the server accepts and enforces (for a fixture-made server)."""
+        if response_formats is not None:
+            self._srv.response_formats = tuple(response_formats)
+        if enforce_schema is not None:
+            self._srv.enforce_schema = enforce_schema
 
     def set_responder(self, responder: Callable) -> None:
         self._srv.responder = responder
