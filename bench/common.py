@@ -52,6 +52,31 @@ def peak_rss_mib() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def scratch_params(work: Path, overrides: list[str]) -> None:
+    """A scratch project in `work`: conf/ copied (once), params.yaml composed from it with `overrides`."""
+    import shutil
+
+    from callforge.core.config import compose, validate, write_params
+
+    if not (work / "conf").is_dir():
+        shutil.copytree(ROOT / "conf", work / "conf")
+    write_params(validate(compose(overrides, root=work)), work / "params.yaml")
+
+
+def run_stage(stage: str, work: Path) -> dict:
+    """stages/<stage>.py as DVC runs it (a fresh process reading work/params.yaml): its wall and CPU seconds."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(ROOT / "stages" / f"{stage}.py")], cwd=work,
+                          env={"CI": "1", "PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode:
+        raise RuntimeError(f"stage {stage} failed:\n{proc.stderr[-3000:]}")
+    return {"wall_s": round(wall, 3),
+            "cpu_s": round(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, 3)}
+
+
 def merge(key: str, result: dict, path: Path | str = RESULTS) -> dict:
     """Put `result` under `key` in bench/results.json (atomically), keeping the other keys."""
     from callforge.core.io import write_json

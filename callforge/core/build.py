@@ -3,6 +3,7 @@
     callforge build -m dialogs.samples=200,400 split.diversity.k=10,30     # 4 variants
     callforge build --until split -m split.difficulty.samples=3,6          # stop after split
     callforge build -m hydra/launcher=joblib ...                            # jobs in parallel
+    callforge build -m hydra/launcher=ray hydra.launcher.ray.init.address=HEAD:6379 ...   # on a Ray cluster
 
 Every combination is composed and checked first: one bad value stops the sweep, in one line naming the
 key, before any job starts. Each job then runs `dvc exp run --temp -n <name> -S <override>...`: DVC
@@ -26,6 +27,10 @@ from callforge.core.config import ConfigError, compose, project_root, validate
 
 ENV_UNTIL = "CALLFORGE_BUILD_UNTIL"
 ENV_FAILURES = "CALLFORGE_BUILD_FAILURES"     # a file each failed job appends its variant's name to
+ENV_PARENT = "CALLFORGE_PARENT_RUN_ID"
+# hydra-ray-launcher 1.2 passes ray.init an object store size (78 MB) unless told one, and Ray refuses any size
+# when it joins a running cluster (init.address): the cluster sizes its own store
+RAY_LAUNCHER_DEFAULTS = ["++hydra.launcher.ray.init.object_store_memory=null"]
 
 
 class BuildError(Exception):
@@ -69,6 +74,31 @@ def _job(cfg) -> None:
                 f.write(name + "\n")
 
 
+def _job_with_env(env: dict[str, str]):
+    """The job, carrying what it reads from this process's environment: a Ray worker or a SLURM node does
+    not inherit the environment of `callforge build`, nor start in the project (where relative paths, the
+    MLflow store's among them, resolve). It runs with Hydra's global state set aside (and put back after),
+    so that composing conf/ inside it (the variant's run name) works under every launcher."""
+    def job(cfg) -> None:
+        from hydra.core.global_hydra import GlobalHydra
+        from hydra.initialize import get_gh_backup, restore_gh_from_backup
+
+        os.environ.update(env)
+        cwd, backup = os.getcwd(), get_gh_backup()
+        os.chdir(env["CALLFORGE_ROOT"])
+        GlobalHydra.instance().clear()
+        try:
+            _job(cfg)
+        finally:
+            restore_gh_from_backup(backup)
+            os.chdir(cwd)
+    return job
+
+
+def _is_hydra_override(arg: str) -> bool:
+    return arg.lstrip("+~").startswith("hydra")
+
+
 def _git(root: Path, *args: str) -> str:
     proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -83,7 +113,9 @@ def run_variant(cfg, overrides: list[str], name: str, until: str | None = None) 
     subprocess.run([*dvc, "exp", "remove", name], cwd=root, capture_output=True)
     cmd = [*dvc, "exp", "run", "--temp", "-n", name, *[a for o in overrides for a in ("-S", o)], *([until] if until else [])]
     print(f"[{name}] {' '.join(cmd[1:])}", flush=True)
-    proc = subprocess.run(cmd, cwd=root)
+    # dvc.yaml's `python` is this interpreter, also where PATH says otherwise (a cluster worker's)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    proc = subprocess.run(cmd, cwd=root, env=env)
     if proc.returncode != 0:
         raise BuildError(f"dvc exp run exited with {proc.returncode} (its error is above)")
     _complete_run(cfg, root, name)
@@ -130,7 +162,7 @@ def main(args: list[str], until: str | None = None) -> None:
     if until:
         os.environ[ENV_UNTIL] = until
     multirun = any(a in ("-m", "--multirun") for a in args)
-    overrides = [a for a in args if a not in ("-m", "--multirun") and not a.startswith("hydra")]
+    overrides = [a for a in args if a not in ("-m", "--multirun") and not _is_hydra_override(a)]
     jobs = combinations(overrides) if multirun else [overrides]
     for job in jobs:                           # nothing starts unless every variant composes and validates
         try:
@@ -138,18 +170,25 @@ def main(args: list[str], until: str | None = None) -> None:
         except ConfigError as e:
             raise ConfigError(f"{e} (variant {exp_name(job)})") from None
     parent = None
-    if multirun and not os.environ.get("CALLFORGE_PARENT_RUN_ID"):
+    if multirun and not os.environ.get(ENV_PARENT):
         parent = Tracker(validate(compose([o for o in overrides if "," not in o], root)), sweep=True)
         if parent.run_id:
-            os.environ["CALLFORGE_PARENT_RUN_ID"] = parent.run_id
+            os.environ[ENV_PARENT] = parent.run_id
             print(f"sweep run {parent.run_id} (MLflow experiment {parent.experiment_id}): {len(jobs)} variants",
                   flush=True)
-    fd, failures = tempfile.mkstemp(prefix="callforge-build-", suffix=".txt")
+    # in the project (DVC's ignored tmp folder), which every node of a cluster sees, not in this node's /tmp
+    (root / ".dvc" / "tmp").mkdir(parents=True, exist_ok=True)
+    fd, failures = tempfile.mkstemp(prefix="callforge-build-", suffix=".txt", dir=root / ".dvc" / "tmp")
     os.close(fd)
     os.environ[ENV_FAILURES] = failures
+    env = {k: os.environ[k] for k in ("CALLFORGE_ROOT", ENV_PARENT, ENV_UNTIL, ENV_FAILURES, "MLFLOW_TRACKING_URI")
+           if k in os.environ}
+    if "hydra/launcher=ray" in args:           # a default the user's own value replaces
+        args = args + [d for d in RAY_LAUNCHER_DEFAULTS
+                       if not any(a.lstrip("+").startswith(d.lstrip("+").split("=")[0]) for a in args)]
     ok = False
     try:
-        app = hydra.main(config_path=str(root / "conf"), config_name="config", version_base="1.3")(_job)
+        app = hydra.main(config_path=str(root / "conf"), config_name="config", version_base="1.3")(_job_with_env(env))
         sys.argv = ["callforge-build", *args]
         try:
             app()
