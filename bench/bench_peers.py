@@ -6,7 +6,8 @@ gateway, and the raw `AsyncOpenAI` client.
 
 1. Text generation, the same N prompts: distilabel's TextGeneration step with its OpenAILLM; callforge's
    Gateway.complete (production path: response cache on, in a fresh folder); AsyncOpenAI's
-   chat.completions.create under a semaphore (its default httpx transport, as a user writes it). Against
+   chat.completions.create under a semaphore, on its default httpx transport (as a user writes it) and on
+   aiohttp (the gateway's transport: the gateway's own overhead, the transport aside). Against
    bench/fastserver.py answering after 200 ms (can each keep `concurrency` requests in flight?) and after
    0 ms (what a request costs the client's CPU). Throughput is requests over the wall time of the work
    (distilabel: `pipeline.run`, its worker processes included); CPU is the client's, per request.
@@ -90,11 +91,13 @@ def _callforge(base_url: str, prompts: list, concurrency: int, work: Path) -> di
     return {"wall_s": wall, "cpu_s": cpu, "kept": sum(r.ok for r in res)}
 
 
-def _raw(base_url: str, prompts: list, concurrency: int) -> dict:
+def _raw(base_url: str, prompts: list, concurrency: int, aiohttp: bool = False) -> dict:
+    """aiohttp: the client on the transport callforge's gateway uses (its own overhead, transport aside)."""
     import openai
 
     async def go() -> dict:
-        client = openai.AsyncOpenAI(api_key="unset", base_url=base_url, max_retries=0, timeout=120)
+        http = {"http_client": openai.DefaultAioHttpClient(timeout=120)} if aiohttp else {}
+        client = openai.AsyncOpenAI(api_key="unset", base_url=base_url, max_retries=0, timeout=120, **http)
         sem = asyncio.Semaphore(concurrency)
 
         async def one(i: int, messages: list) -> str | None:
@@ -122,25 +125,27 @@ def text_generation(n: int, concurrency: int, latency: float, work: Path, rounds
     """The three clients over the same prompts, rounds alternating their order; medians."""
     prompts = _prompts(n)
     rows = [{"instruction": m[0]["content"]} for m in prompts]
-    got: dict[str, list] = {"distilabel": [], "callforge": [], "raw": []}
+    got: dict[str, list] = {"distilabel": [], "callforge": [], "raw": [], "raw_aiohttp": []}
     with FastServer(latency=latency) as srv:
         _raw(srv.base_url, prompts[:concurrency], concurrency)     # the server's first connections, untimed
         for r in range(rounds):
-            order = ["distilabel", "callforge", "raw"] if r % 2 == 0 else ["raw", "callforge", "distilabel"]
+            order = ["distilabel", "callforge", "raw", "raw_aiohttp"]
+            order = order if r % 2 == 0 else order[::-1]
             for who in order:
                 if who == "distilabel":
                     got[who].append(_distilabel("textgen", rows, srv.base_url, concurrency, work))
                 elif who == "callforge":
                     got[who].append(_callforge(srv.base_url, prompts, concurrency, work))
                 else:
-                    got[who].append(_raw(srv.base_url, prompts, concurrency))
+                    got[who].append(_raw(srv.base_url, prompts, concurrency, aiohttp=who == "raw_aiohttp"))
     fig = {who: _figures(runs, n) for who, runs in got.items()}
     cf = fig["callforge"]
     out = {"prompts": n, "concurrency": concurrency, "latency_s": latency, "rounds": rounds, **fig,
            "callforge_vs_distilabel": {"throughput": round(cf["requests_per_s"] / fig["distilabel"]["requests_per_s"], 3),
                                        "cpu_per_request": round(cf["cpu_ms_per_request"] / fig["distilabel"]["cpu_ms_per_request"], 3)},
-           "callforge_vs_raw": {"throughput": round(cf["requests_per_s"] / fig["raw"]["requests_per_s"], 3),
-                                "cpu_per_request": round(cf["cpu_ms_per_request"] / fig["raw"]["cpu_ms_per_request"], 3)}}
+           **{f"callforge_vs_{raw}": {"throughput": round(cf["requests_per_s"] / fig[raw]["requests_per_s"], 3),
+                                       "cpu_per_request": round(cf["cpu_ms_per_request"] / fig[raw]["cpu_ms_per_request"], 3)}
+              for raw in ("raw", "raw_aiohttp")}}
     if latency:
         out["ideal_requests_per_s"] = round(concurrency / latency, 1)
     return out
