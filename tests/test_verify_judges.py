@@ -65,7 +65,7 @@ def test_verdicts_are_parsed_and_a_fail_rejects_with_its_reason(llm_server, tmp_
     # judges see the dialog and the tool definitions, and are asked deterministically, by the judge's model
     req = llm_server.requests[0]
     assert "get_weather" in req["messages"][-1]["content"] and req["temperature"] == 0.0
-    assert req["response_format"] == {"type": "json_object"}
+    assert req["response_format"]["type"] == "json_schema" and req["response_format"]["json_schema"]["strict"] is True
     assert req["model"] == JUDGE_MODEL and req["max_tokens"] == 256
 
 

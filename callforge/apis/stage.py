@@ -46,6 +46,7 @@ def run(cfg, ctx) -> dict:
     if pool.generated < a.pool_size:
         print(f"callforge apis: wrote {pool.generated} of {a.pool_size} APIs within "
               f"{pool.attempts} attempts (see {REJECTED})", file=sys.stderr)
+    ctx.kept = pool.generated
     return {**stats.pool_stats(pool.apis, pool.rejected),
             "apis_generated": pool.generated, "apis_imported": imported, "attempts": pool.attempts,
             "taxonomy_leaves": len(leaves), "target_reached": pool.generated >= a.pool_size}

@@ -15,7 +15,8 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import InterpolationResolutionError, OmegaConfBaseException
 
-from callforge.core.config_schema import Config, RangeError, check
+from callforge.core.config_knobs import RangeError, check
+from callforge.core.config_schema import Config
 
 PARAMS_FILE = "params.yaml"
 
@@ -68,7 +69,7 @@ def _typed(raw: DictConfig | dict) -> DictConfig:
         missing = sorted(OmegaConf.missing_keys(cfg))
         if missing:
             raise ConfigError(f"{missing[0]}: missing required value (set it in conf/ or with {missing[0]}=...)")
-        check(cfg)
+        check(cfg, Config)
     except RangeError as e:
         raise ConfigError(str(e)) from None
     except OmegaConfBaseException as e:

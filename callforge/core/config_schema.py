@@ -10,59 +10,24 @@ Each stage area adds one dataclass here and one field on `Config`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any, Dict, List, Optional
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
 
-from omegaconf import MISSING, OmegaConf
+from omegaconf import MISSING
+
+from callforge.core.config_knobs import knob
 
 CHAT_FORMATS = (None, "gemma", "llama3", "chatml")
 CHECK_MODES = ("reject", "report", "off")
-_BOUNDS = {"ge": (lambda v, b: v >= b, "at least"), "gt": (lambda v, b: v > b, "above"),
-           "le": (lambda v, b: v <= b, "at most"), "lt": (lambda v, b: v < b, "below")}
-
-
-def knob(default: Any, *, choices: tuple | None = None, **bounds) -> Any:
-    """A field with the values it may take (bounds ge/gt/le/lt, or choices; for a list, each item).
-    `check` enforces them wherever a config is composed, so a bad value stops before any work."""
-    meta = {"choices": choices, **bounds} if choices else bounds
-    if isinstance(default, list):
-        return field(default_factory=lambda: list(default), metadata=meta)
-    return field(default=default, metadata=meta)
-
-
-class RangeError(ValueError):
-    """A value out of range, not among the choices, or an added key. str() is one line naming the key."""
-
-
-def check(node, cls: type | None = None, prefix: str = "") -> None:
-    """Enforce the knob() constraints on a composed config (DictConfig or dict); raises RangeError."""
-    cls = cls or Config
-    known = {f.name for f in fields(cls)}
-    for name in (node.keys() if hasattr(node, "keys") else ()):
-        if name not in known:        # Hydra's `+key=` adds keys even to a structured config
-            raise RangeError(f"{prefix}{name}: unknown key (not in callforge/core/config_schema.py)")
-    for f in fields(cls):
-        if f.name == "config_check":
-            continue
-        key = prefix + f.name
-        if OmegaConf.is_config(node) and OmegaConf.is_missing(node, f.name):
-            continue                      # reported as missing by callforge.core.config.validate
-        value = node.get(f.name)
-        default = f.default_factory() if callable(f.default_factory) else f.default
-        if is_dataclass(default):
-            if value is not None:
-                check(value, type(default), key + ".")
-            continue
-        if value is None or not f.metadata or (isinstance(value, str) and value == MISSING):
-            continue
-        items = list(value) if isinstance(value, (list, tuple)) or OmegaConf.is_list(value) else [value]
-        for v in items:
-            if "choices" in f.metadata and v not in f.metadata["choices"]:
-                allowed = " | ".join("null" if c is None else str(c) for c in f.metadata["choices"])
-                raise RangeError(f"{key}: {v!r} is not one of {allowed}")
-            for name, (ok, word) in _BOUNDS.items():
-                if name in f.metadata and isinstance(v, (int, float)) and not ok(v, f.metadata[name]):
-                    raise RangeError(f"{key}: {v} is out of range (must be {word} {f.metadata[name]})")
+@dataclass
+class LLMBudgetConfig:
+    """Caps on one stage's model use (callforge/core/budget.py); null: no cap. Prices (USD per 1M tokens)
+    give the $ figures in the stats, and are needed for max_usd."""
+    max_requests: Optional[int] = knob(MISSING, ge=1)  # answered requests, replayed from the cache or not
+    max_tokens: Optional[int] = knob(MISSING, ge=1)  # prompt + completion tokens
+    max_usd: Optional[float] = knob(MISSING, gt=0)
+    usd_per_1m_input: Optional[float] = knob(MISSING, ge=0)
+    usd_per_1m_output: Optional[float] = knob(MISSING, ge=0)
 
 
 @dataclass
@@ -82,6 +47,8 @@ class LLMConfig:
     backoff_max_s: float = MISSING
     repair_retries: int = knob(MISSING, ge=0)  # extra attempts when an answer is not valid JSON / not the expected shape
     cache: bool = MISSING
+    structured_output: str = knob(MISSING, choices=("json_schema", "json_object"))  # how a request asks for its JSON shape (core/structured.py)
+    budget: LLMBudgetConfig = field(default_factory=LLMBudgetConfig)
 
 
 @dataclass
@@ -213,17 +180,41 @@ class DialogsDistractorsConfig:
     same_subdomain: float = knob(MISSING, ge=0)
     same_domain: float = knob(MISSING, ge=0)
     other_domain: float = knob(MISSING, ge=0)
+    clone_similarity: float = knob(MISSING, gt=0, le=1)  # no distractor this close to a called API (clones.py)
+
+
+@dataclass
+class DialogsToolFailuresConfig:
+    """Failed tool responses the assistant handles (dialogs/failures.py)."""
+    share: float = knob(MISSING, ge=0, le=1)  # of tool-calling samples: one response fails
+    kinds: Dict[str, float] = MISSING  # empty | explain | retry | ask -> weight
+
+
+@dataclass
+class DialogsPersonasConfig:
+    """Who asks, why, in what register (dialogs/personas.py)."""
+    share: float = knob(MISSING, ge=0, le=1)
+    who: List[str] = MISSING
+    why: List[str] = MISSING
+    register: Dict[str, float] = MISSING  # casual | neutral | formal | terse -> weight
+
+
+@dataclass
+class DialogsDedupConfig(ApisDedupConfig):
+    """apis.dedup's measure on the user's words (dialogs/dedup.py)."""
+    window: int = knob(MISSING, ge=1)  # samples meet the earlier ones of their block of this many indices
 
 
 @dataclass
 class DialogsSteeringConfig:
     """Complexity steering: keep samples between lower and upper (scores of `scorer`)."""
-    scorer: str = knob(MISSING, choices=("heuristic", "complexity", "none"))  # heuristic | complexity (the `scorer` section's backend) | none
+    scorer: str = knob(MISSING, choices=("auto", "complexity", "heuristic", "none"))  # auto: the model loss where at hand and affordable, else heuristic | complexity (the `scorer` section) | heuristic | none
+    auto_local_max_samples: int = knob(MISSING, ge=0)  # auto with scorer=local: the most dialogs.samples steered by the in-process model
     lower: Optional[float] = MISSING      # null: derived from the calibration set (written by `callforge bounds`)
     upper: Optional[float] = MISSING
     max_rounds: int = knob(MISSING, ge=0)  # regenerations per sample at most
     step_candidates: int = knob(MISSING, ge=1)  # candidate APIs added (harder) or removed (simpler) per round
-    calibration_samples: int = knob(MISSING, ge=1)  # the first N samples, at their drawn knobs, when bounds are null
+    calibration_samples: int = knob(MISSING, ge=1)  # the run's first N samples, at their drawn knobs, calibrate null bounds once
     lower_percentile: float = knob(MISSING, ge=0, le=100)
     upper_percentile: float = knob(MISSING, ge=0, le=100)
 
@@ -242,6 +233,10 @@ class DialogsConfig:
     optional_arg_prob: float = knob(MISSING, ge=0, le=1)
     wording_weights: List[float] = MISSING  # close / paraphrased / far
     non_tool_kinds: Dict[str, float] = MISSING
+    near_miss: Dict[str, float] = MISSING  # out_of_scope | clarify -> share made as near misses (builders.py)
+    tool_failures: DialogsToolFailuresConfig = field(default_factory=DialogsToolFailuresConfig)
+    personas: DialogsPersonasConfig = field(default_factory=DialogsPersonasConfig)
+    dedup: DialogsDedupConfig = field(default_factory=DialogsDedupConfig)
     thinking: bool = MISSING
     votes: int = knob(MISSING, ge=1)  # samples per assistant decision (model path); kept only if they agree
     max_steps: int = knob(MISSING, ge=1)  # assistant steps per user turn (model path)

@@ -85,6 +85,12 @@ LLM = {
 }
 
 
+# a stage's model use past its cap (llm.budget / judge.budget; callforge/core/budget.py)
+BUDGET = {
+    "budget.stopped": "not made or not judged: the stage's budget cap was reached before this item's requests",
+}
+
+
 # dialog generation's drops (stage dialogs; data/dialogs_dropped.jsonl)
 DIALOGS = {
     "dialogs.bad_config": "the dialogs config cannot be used as given (e.g. data-type weights summing to 0)",
@@ -99,13 +105,15 @@ DIALOGS = {
     "dialogs.unknown_tool": "a call names a tool the sample does not offer",
     "dialogs.invalid_arguments": "a call's arguments do not match its tool's schema",
     "dialogs.invalid_result": "a tool result does not match the tool's return schema",
-    "dialogs.type_mismatch": "a tool result of the wrong JSON type",
+    "dialogs.type_mismatch": "the dialog is not really its data type (e.g. a dependent call whose value the user gave)",
     "dialogs.bad_tool_content": "a tool message whose content is not JSON",
     "dialogs.bad_order": "turns out of order",
     "dialogs.incomplete": "the dialog does not end with an assistant answer",
     "dialogs.unanswered_call": "a call no tool message answers",
     "dialogs.orphan_tool_message": "a tool message answering no call",
     "dialogs.duplicate_call_id": "two calls share an id",
+    "dialogs.unhandled_tool_error": "after a tool error the assistant went on to other tools instead of retrying, asking or explaining",
+    "dialogs.near_duplicate_request": "the user's requests nearly repeat an earlier kept dialog's (dialogs.dedup)",
 }
 
 
@@ -330,7 +338,7 @@ VERDICT = {
 }
 
 
-REASONS: dict[str, str] = {**TAXONOMY, **TOOL, **IMPORT, **API, **LLM, **DIALOGS, **COMPLEXITY, **SCORER, **CALL, **EXEC, **VERIFY, **INPUT, **JUDGE, **SPLIT, **DECONTAM, **EXPORT, **TRAIN, **MERGE, **MODEL, **BFCL, **ANSWER, **REPORT, **VERDICT}
+REASONS: dict[str, str] = {**TAXONOMY, **TOOL, **IMPORT, **API, **LLM, **BUDGET, **DIALOGS, **COMPLEXITY, **SCORER, **CALL, **EXEC, **VERIFY, **INPUT, **JUDGE, **SPLIT, **DECONTAM, **EXPORT, **TRAIN, **MERGE, **MODEL, **BFCL, **ANSWER, **REPORT, **VERDICT}
 
 
 def describe(code: str) -> str:

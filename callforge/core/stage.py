@@ -12,6 +12,12 @@ key), hands the stage its typed config and a StageContext, and records what come
 metrics/<stage>.json, timings into data/runtime/<stage>.json, the stage into the variant's MLflow run.
 A CallforgeError ends the stage with one line and exit status 2.
 
+A stage whose module defines `merge(cfg, ctx) -> stats` beside `run` also runs in shards (CALLFORGE_SHARD,
+set by `callforge shards`: callforge/core/shards.py). Each shard's `run` handles its block of items
+(ctx.shard_range, ctx.shard_lines) and writes shard files (ctx.out_path); then one more run calls
+`merge`, which makes the stage's outputs and stats from them. Any other stage refuses CALLFORGE_SHARD
+before it reads its config.
+
 The context owns, once for every stage, what a stage should not re-implement: the paths dvc.yaml
 declares, the LLM gateway, provenance, progress, atomic schema-checked writes, stats, and the one
 ordered parallel map. The stage packages (callforge/<stage>/) receive it as an argument and never
@@ -19,14 +25,18 @@ import this module. Steps compute; the harness records.
 """
 from __future__ import annotations
 
+import dataclasses
 import gc
+import itertools
+import json
 import os
 import re
+import shutil
 import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from callforge.core import io, records
 from callforge.core.config import ConfigError, load_params, shared_path
@@ -64,25 +74,53 @@ def quiet() -> bool:
     return bool(os.environ.get("CI")) or not sys.stderr.isatty()
 
 
-def shard_spec() -> tuple[int, int]:
-    """(index, count) from CALLFORGE_SHARD="i/n"; (0, 1) when the stage runs whole.
+SHARD_ENV = "CALLFORGE_SHARD"
+
+
+def shard_spec() -> tuple[int | None, int]:
+    """(index, count) from CALLFORGE_SHARD="i/n"; (None, n) from "merge/n", the run that merges n shards
+    into the stage's outputs; (0, 1) when the stage runs whole.
 
     Sharding is how a stage runs, not what it makes, so it lives outside params.yaml: the merged
-    shards equal the unsharded output byte for byte (see callforge/core/shards.py)."""
-    raw = os.environ.get("CALLFORGE_SHARD")
+    shards equal the unsharded outputs byte for byte (see callforge/core/shards.py)."""
+    raw = os.environ.get(SHARD_ENV)
     if not raw:
         return 0, 1
     try:
-        i, n = (int(x) for x in raw.split("/"))
-        assert 0 <= i < n
+        i, n = raw.split("/")
+        index, count = (None if i == "merge" else int(i)), int(n)
+        assert count >= 1 and (index is None or 0 <= index < count)
     except (ValueError, AssertionError):
-        raise SystemExit(f"CALLFORGE_SHARD={raw!r}: expected i/n with 0 <= i < n") from None
-    return i, n
+        raise SystemExit(f"{SHARD_ENV}={raw!r}: expected i/n with 0 <= i < n, or merge/n") from None
+    return index, count
+
+
+def shard_block(n_items: int, index: int, count: int) -> range:
+    """Shard `index` of `count`'s contiguous block of item indices: blocks in shard order cover
+    range(n_items), so a merge concatenates."""
+    return range(n_items * index // count, n_items * (index + 1) // count)
 
 
 def shard_path(path: Path | str, index: int, count: int) -> Path:
+    """Where shard `index` of `count` writes the output `path` (a file or a folder): beside it."""
     path = Path(path)
     return path.with_name(f"{path.stem}.shard-{index:04d}-of-{count:04d}{path.suffix}")
+
+
+def count_lines(path: Path | str) -> int:
+    """Lines as iterating the file yields them (a last line without a newline counts)."""
+    n, last = 0, b"\n"
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            n += block.count(b"\n")
+            last = block[-1:]
+    return n + (last != b"\n")
+
+
+def merge_hook(run: Callable) -> Callable | None:
+    """The stage's `merge(cfg, ctx) -> stats`, defined beside `run` in its stage module: a stage runs in
+    shards only when it has one (callforge/core/shards.py)."""
+    return getattr(sys.modules.get(run.__module__), "merge", None)
 
 
 class StageContext:
@@ -94,26 +132,71 @@ class StageContext:
         self.runtime: dict = {}             # how this execution went: data/runtime/<stage>.json (see RUNTIME_DIR)
         self.outputs: dict[str, str] = {}   # path -> md5, for MLflow tags
         self.artifacts: list = []           # extra files (plots), or (path, run folder), logged to the MLflow run
+        self.kept: int | None = None        # items the stage kept (samples, APIs, nodes): per-kept model usage
         self._gateway = None
+        self._budget = None                 # the Budget of the gateway the stage used, for its usage stats
         self.shard_index, self.shard_count = shard_spec()
-        self._shard_aware = False
 
+    # -- shards (callforge/core/shards.py) ------------------------------------------------------
     @property
     def sharded(self) -> bool:
-        return self.shard_count > 1
+        """This run is one shard of several: it writes shard files (out_path), merged later."""
+        return self.shard_index is not None and self.shard_count > 1
+
+    @property
+    def merging(self) -> bool:
+        """This run merges the shards into the stage's outputs: the stage's `merge` runs, not `run`."""
+        return self.shard_index is None
 
     def shard_range(self, n_items: int) -> range:
-        """This shard's contiguous block of item indices (all of them when not sharded).
-        Contiguous blocks make the merge a plain concatenation in shard order."""
-        self._shard_aware = True
-        i, n = self.shard_index, self.shard_count
-        return range(n_items * i // n, n_items * (i + 1) // n)
+        """This shard's contiguous block of item indices (all of them when not sharded)."""
+        return shard_block(n_items, self.shard_index, self.shard_count) if self.sharded else range(n_items)
+
+    def shard_lines(self, path, index: int | None = None) -> tuple[range, Iterator[bytes]]:
+        """(the block's 0-based line numbers, its lines as bytes) of a JSON-lines file: this shard's
+        block (all lines when not sharded), or shard `index`'s when merging."""
+        n = count_lines(path)
+        block = (shard_block(n, index, self.shard_count) if index is not None else self.shard_range(n))
+
+        def lines():
+            with open(path, "rb") as f:
+                yield from itertools.islice(f, block.start, block.stop)
+        return block, lines()
 
     def out_path(self, path) -> Path:
         """Where an output goes: itself, or its shard file when sharded."""
-        if self.sharded and not self._shard_aware:
-            raise RuntimeError(f"stage {self.name} does not support sharding (it never asked for its shard_range)")
         return shard_path(path, self.shard_index, self.shard_count) if self.sharded else Path(path)
+
+    def shard_files(self, path) -> list[Path]:
+        """Merging: the shards' files (or folders) of an output, in shard order."""
+        files = [shard_path(path, i, self.shard_count) for i in range(self.shard_count)]
+        missing = [str(f) for f in files if not f.exists()]
+        if missing:
+            raise RuntimeError(f"stage {self.name}: cannot merge {path}: missing {', '.join(missing[:3])}")
+        return files
+
+    def concat_shards(self, path) -> Path:
+        """Merging: an output as its shards' files concatenated in shard order (atomic)."""
+        path = Path(path)
+        with io.atomic_open(path, "wb") as out:
+            for part in self.shard_files(path):
+                with open(part, "rb") as f:
+                    shutil.copyfileobj(f, out, 1 << 20)
+        self._record(path)
+        return path
+
+    @property
+    def shard_stats(self) -> list[dict]:
+        """Merging: what each shard's run returned (its metrics shard file), in shard order."""
+        return self._shard_records(METRICS_DIR)
+
+    @property
+    def shard_runtime(self) -> list[dict]:
+        """Merging: how each shard's run went (its data/runtime shard file), in shard order."""
+        return self._shard_records(RUNTIME_DIR)
+
+    def _shard_records(self, folder: Path) -> list[dict]:
+        return [json.loads(p.read_text()) for p in self.shard_files(folder / f"{self.name}.json")]
 
     @property
     def offline(self) -> bool:
@@ -189,6 +272,7 @@ class StageContext:
         return n
 
     def write_json(self, path, obj) -> None:
+        path = self.out_path(path)
         io.write_json(path, obj)
         self._record(path)
 
@@ -202,12 +286,46 @@ class StageContext:
         from tqdm import tqdm
         return tqdm(items, total=total, desc=desc or self.name, disable=quiet(), unit="it", dynamic_ncols=True)
 
+    def record_usage(self, gateway) -> None:
+        """Note a gateway's use: its counters of this run (paid calls, cache hits, retries) go to the
+        runtime record, and what the stage's data cost (requests and tokens, cache replays included:
+        callforge.core.budget) to the stats as `llm_usage`, per kept item when `kept` is set. The stage's
+        own gateway is noted at the end; a stage that builds another (verify's judge) notes it itself."""
+        self.runtime["llm"] = gateway.usage()
+        self._budget = gateway.budget
+        if gateway.budget.stopped:
+            print(f"callforge {self.name}: stopped by the budget: {gateway.budget.stop_detail()}; what was made "
+                  "is written, the rest recorded as budget.stopped", file=sys.stderr)
+
+    def merge_usage(self, section_cfg, section: str, parts: list[dict] | None = None, plus=None) -> None:
+        """Merging: the shards' model use (the `llm_usage` of `parts`, default every shard's stats) plus
+        what the merge spent itself (`plus`, a Budget), as one Budget of `section` (`llm`, `judge`), so
+        the merged stats say what an unsharded run's would."""
+        from callforge.core.budget import Budget
+        budget = Budget(section_cfg.budget, section)
+        if plus is not None:
+            budget.spent, budget.stopped = dataclasses.replace(plus.spent), plus.stopped
+        spent = budget.spent
+        for part in self.shard_stats if parts is None else parts:
+            used = part.get("llm_usage") or {}
+            spent.requests += used.get("requests", 0)
+            spent.prompt_tokens += used.get("prompt_tokens", 0)
+            spent.completion_tokens += used.get("completion_tokens", 0)
+            spent.unreported += used.get("answers_without_token_counts", 0)
+            cap = (used.get("budget") or {}).get("cap")
+            budget.stopped = budget.stopped or (cap.rsplit(".", 1)[-1] if cap else None)
+        self._budget = budget
+
     def _finish(self, elapsed: float) -> None:
         data, runtime = split_runtime(self.stats)
         self.stats, self.runtime = data, {**runtime, **self.runtime, "elapsed_s": round(elapsed, 3)}
+        if self.merging:     # how each shard's run went
+            self.runtime["shards"] = self.shard_runtime
         if self._gateway is not None:
-            self.runtime["llm"] = self._gateway.usage()
+            self.record_usage(self._gateway)
             self._gateway.close()
+        if self._budget is not None:
+            self.stats["llm_usage"] = self._budget.summary(self.kept)
         io.write_json(self.out_path(METRICS_DIR / f"{self.name}.json"), self.stats)
         io.write_json(self.out_path(RUNTIME_DIR / f"{self.name}.json"), self.runtime)
 
@@ -267,13 +385,19 @@ def params_view(cfg, declared: list[str]):
 def main(name: str, run: Callable, params_path: str = "params.yaml") -> None:
     """Run one DVC stage: `run(cfg, ctx) -> stats` inside the harness (see the module docstring)."""
     from omegaconf.errors import ConfigAttributeError, ConfigKeyError
+    index, count = shard_spec()
+    merge = merge_hook(run)
+    if (index is None or count > 1) and merge is None:   # before any work: nothing is written
+        print(f"callforge {name}: the stage does not run in shards ({SHARD_ENV} is set, and "
+              f"callforge/{name}/stage.py has no merge); run it whole", file=sys.stderr)
+        raise SystemExit(2)
     try:
         with stage_run(name, params_path) as ctx:
             from callforge.core.pipeline import load_pipeline
             spec = next((s for s in load_pipeline() if s.name == name), None)
             if spec is not None:          # inside a DVC project: only what dvc.yaml declares
                 ctx.cfg = params_view(ctx.cfg, spec.params)
-            stats = run(ctx.cfg, ctx)
+            stats = (merge if ctx.merging else run)(ctx.cfg, ctx)
             if stats:
                 ctx.stats.update(stats)
     except CallforgeError as e:

@@ -13,9 +13,9 @@ import asyncio
 import json
 
 from . import prompts
-from .phrasing import count_of, humanise, join, render_value, verb_phrase
+from .phrasing import abilities, count_of, humanise, join, render_value, verb_phrase
 from .pool import Api
-from .skeleton import FROM_ANSWER, FROM_TOOL, Call
+from .skeleton import FROM_ANSWER, FROM_ERROR, FROM_TOOL, Call
 from .voting import vote
 
 
@@ -59,7 +59,60 @@ def _source(c: Call, p: str) -> str:
         return f"(from the {src[1]} result, {'.'.join(str(x) for x in src[2])})"
     if src[0] == FROM_ANSWER:
         return "(from the user's answer)"
+    if src[0] == FROM_ERROR:
+        return f"(from the {src[1]} error's suggestion)"
     return ""
+
+
+def thinking_retry(pool, failed: Call, call: Call, n_candidates: int) -> str:
+    """The trace of a call made again after `failed` returned an error: why, then the usual four lines."""
+    err = failed.response["error"]
+    p = (failed.failure or {}).get("param")
+    if call.sources.get(p, ("",))[0] == FROM_ERROR:
+        how = f"calling it again with {p}={_v(call.args[p])}, as the error suggests"
+    elif call.sources.get(p, ("",))[0] == FROM_ANSWER:
+        how = f"calling it again with the {humanise(p)} the user just gave"
+    else:
+        how = "the error is temporary, so calling it again with the same arguments"
+    lines = thinking_calls(pool, [call], n_candidates, False).splitlines()
+    lines[0] = f"Tool needed: yes — the {failed.id} call failed ({err['code']}: {err['message']}); {how}."
+    return "\n".join(lines)
+
+
+def thinking_error_ask(api: Api, failed: Call, n_candidates: int) -> str:
+    p = failed.failure["param"]
+    return "\n".join([f"Tool needed: yes — {api.name} found nothing for {p}={_v(failed.args[p])}.",
+                      f"API: {api.name} — out of {n_candidates} offered.",
+                      f"Required: {p} must be corrected, and only the user knows the right value → ask the user."])
+
+
+def error_ask_text(failed: Call, rng) -> str:
+    """The question after a not-found error: which value did the user mean?"""
+    p = failed.failure["param"]
+    bad, name = render_value(failed.args[p]), humanise(p)
+    return rng.choice((f"I couldn't find any {name} '{bad}'. Could you check it and tell me the right one?",
+                       f"Hmm, '{bad}' didn't match any {name}. What's the correct {name}?",
+                       f"Nothing matched the {name} '{bad}' — is there a typo? What should it be?"))
+
+
+def failure_text(pool, c: Call, rng) -> str:
+    """The assistant's words for a failed response it cannot recover from: what went wrong."""
+    short = _short(c.args)
+    if c.failure["code"] == "empty":
+        lists = [k for k, v in c.response.items() if isinstance(v, list)] if isinstance(c.response, dict) else []
+        noun = humanise(lists[0]) if lists else "results"
+        return rng.choice((f"I checked, but there are no matching {noun} for {short}. Want me to try different details?",
+                           f"Nothing came back for {short}: the search found no {noun}.",
+                           f"I looked for {short}, but found no {noun}."))
+    message = c.response["error"]["message"]
+    if c.failure["code"] == "not_found":
+        p = humanise(c.failure["param"])
+        return rng.choice((f"I couldn't complete that: {message} Could you double-check the {p}?",
+                           f"That didn't work — {message[:1].lower() + message[1:]} Can you check the {p}?"))
+    name = pool.apis[c.api].name
+    return rng.choice((f"Sorry, I couldn't get that done: {message} Please try again a bit later.",
+                       f"{name} isn't available right now ({message.rstrip('.').lower()}), so I couldn't finish this. "
+                       "Could you try again later?"))
 
 
 def thinking_ask(api: Api, missing: str, n_candidates: int) -> str:
@@ -103,12 +156,24 @@ def describe(value, depth: int = 0) -> str:
     return render_value(value)
 
 
+def _failed_part(c: Call) -> str:
+    """A failed call among several results, in a few words."""
+    if c.failure["code"] == "empty":
+        return "nothing found"
+    message = c.response["error"]["message"].rstrip(".")
+    return f"that one failed ({message[:1].lower() + message[1:]})"
+
+
 def summary_text(pool, calls: list[Call], rng) -> str:
+    """The answer after a turn's calls (those that failed unrecovered are explained)."""
     if len(calls) == 1:
         c = calls[0]
+        if c.failure:
+            return failure_text(pool, c, rng)
         return rng.choice(("Here's what I found: {s}.", "Done. The result: {s}.", "All set — {s}.")).format(
             s=describe(c.response))
-    parts = [f"{pool.apis[c.api].name} ({_short(c.args)}): {describe(c.response)}" for c in calls]
+    parts = [f"{pool.apis[c.api].name} ({_short(c.args)}): " + (_failed_part(c) if c.failure else describe(c.response))
+             for c in calls]
     return "Here are the results. " + " ".join(f"{k + 1}) {p}." for k, p in enumerate(parts))
 
 
@@ -118,22 +183,9 @@ def _short(args: dict) -> str:
 
 def oos_answer(far: Api, offered: list[Api], rng) -> str:
     what = verb_phrase(far.tool.get("description", ""), far.name)
-    can = join([verb_phrase(a.tool.get("description", ""), a.name) for a in offered[:3]], "or")
+    can = abilities(offered, 3, "or")
     return rng.choice((f"Sorry, I can't {what} — none of the tools available to me does that. I can {can}, if that helps.",
                        f"That's outside what my tools cover: none of them can {what}. They can {can}."))
-
-
-def arith_answer(d: dict) -> str:
-    if d["kind"] == "percent":
-        return f"{render_value(d['pct'])}% of {d['base']} is {render_value(d['answer'])}."
-    if d["kind"] == "minutes":
-        return f"{render_value(d['hours'])} hours is {render_value(d['answer'])} minutes."
-    return f"{d['km']} km is about {render_value(d['answer'])} miles (1 km ≈ 0.621371 miles)."
-
-
-def capability_answer(offered: list[Api]) -> str:
-    return "With the tools I have here I can " + join(
-        [verb_phrase(a.tool.get("description", ""), a.name) for a in offered[:5]], "and") + "."
 
 
 def closing_answer(rng) -> str:

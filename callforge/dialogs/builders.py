@@ -2,12 +2,12 @@
 rng_for(seed, "dialogs", i), so any sample can be rebuilt alone, in any shard."""
 from __future__ import annotations
 
-import re
-
 from callforge.calling.offline.values import Unsatisfiable, fits, gen_value, order_ranges
 from callforge.core.seeds import rng_for
 
+from . import failures, intents, personas
 from .checks import mentions
+from .clones import clone_of, could_serve
 from .phrasing import render_value
 from .pool import Chain, Pool
 from .sampling import candidate_count, data_type, make_args, max_extra, rank_distractors, weighted
@@ -38,11 +38,14 @@ class Ctx:
         return self.rng.choice(ids)
 
     def sibling(self, api: int, exclude: set[int]) -> int | None:
-        """Another API of the same sub-domain (else domain) with a different name."""
+        """Another API of the same sub-domain (else domain) that is no clone of those in `exclude`
+        (two APIs able to serve one request would make the right call ambiguous)."""
         a = self.pool.apis[api]
-        names = {self.pool.apis[x].name for x in exclude}
+        used = [self.pool.apis[x] for x in exclude]
+        sim = self.d.distractors.clone_similarity
         for lst in (self.pool.by_sub[(a.domain, a.sub)], self.pool.by_domain[a.domain]):
-            options = [x for x in lst if x not in exclude and self.pool.apis[x].name not in names]
+            options = [x for x in lst if x not in exclude
+                       and not any(clone_of(self.pool.apis[x], u, sim) or clone_of(u, self.pool.apis[x], sim) for u in used)]
             if options:
                 return self.rng.choice(options)
         return None
@@ -161,34 +164,34 @@ def clarify(ctx: Ctx) -> tuple[list[int], list[Turn]]:
     return [a], [Turn("request", [[call]], ask=missing)]
 
 
-def _arith(rng) -> dict:
-    kind = rng.randrange(3)
-    if kind == 0:
-        pct, base = rng.choice((5, 10, 12.5, 15, 18, 20, 25, 40)), rng.randint(2, 90) * 10
-        return {"kind": "percent", "pct": pct, "base": base, "answer": round(pct * base / 100, 2)}
-    if kind == 1:
-        h = rng.choice((1.5, 2, 2.5, 3, 3.5, 4, 6, 7.5))
-        return {"kind": "minutes", "hours": h, "answer": round(h * 60, 2)}
-    km = rng.randint(3, 120)
-    return {"kind": "km_miles", "km": km, "answer": round(km * 0.621371, 2)}
+def _near_miss_job(ctx: Ctx, home: int) -> int | None:
+    """An API of home's sub-domain whose job neither home nor its clones do: a request for it sounds
+    like the offered tools' business, and none of them serves it."""
+    a, sim = ctx.pool.apis[home], ctx.d.distractors.clone_similarity
+    options = [x for x in ctx.pool.by_sub[(a.domain, a.sub)]
+               if x != home and not could_serve(a, ctx.pool.apis[x], sim)]
+    return ctx.rng.choice(options) if options else None
 
 
-def non_tool(ctx: Ctx) -> tuple[list[int], list[Turn]]:
+def non_tool(ctx: Ctx, near_miss: bool = False) -> tuple[list[int], list[Turn]]:
     kinds = ctx.d.non_tool_kinds
     kind = list(kinds)[weighted(ctx.rng, list(kinds.values()))]
     home = ctx.rng.randrange(len(ctx.pool))
     domain = ctx.pool.apis[home].domain
     if kind == "out_of_scope":
+        far = _near_miss_job(ctx, home) if near_miss else None
         others = [d for d in ctx.pool.domains if d != domain]
-        if not others:
-            kind = "arithmetic"
-        else:
-            far = ctx.rng.choice(ctx.pool.by_domain[ctx.rng.choice(others)])
+        for _ in range(4 if far is None and others else 0):    # a job of another domain that home does not do
+            x = ctx.rng.choice(ctx.pool.by_domain[ctx.rng.choice(others)])
+            if not could_serve(ctx.pool.apis[home], ctx.pool.apis[x], ctx.d.distractors.clone_similarity):
+                far, near_miss = x, False
+                break
+        if far is not None:
             args = ctx.args(far)
-            return [], [Turn("oos", data={"api": far, "args": args, "domain": domain, "home": home})]
-    if kind == "arithmetic":
-        return [], [Turn("arith", data={**_arith(ctx.rng), "domain": domain, "home": home})]
-    return [], [Turn("capability", data={"domain": domain, "home": home})]
+            return [], [Turn("oos", data={"api": far, "args": args, "domain": domain, "home": home,
+                                          "near_miss": near_miss})]
+        kind = "arithmetic"
+    return [], [Turn("intent", data={**intents.draw(kind, ctx.rng, ctx.pool.apis[home]), "domain": domain, "home": home})]
 
 
 def multi_turn(ctx: Ctx) -> tuple[list[int], list[Turn]]:
@@ -264,39 +267,48 @@ BUILDERS = {"single": single, "parallel": parallel, "dependent": dependent, "non
             "clarify": clarify, "multi_turn": multi_turn}
 
 
+def _excluded(pool: Pool, targets: list[int], first: Turn, sim: float):
+    """What no distractor may be: a clone of an API the dialog calls, or, for an out-of-scope request,
+    a tool that could serve it."""
+    if targets:
+        jobs = [pool.apis[t] for t in targets]
+        return lambda c: any(clone_of(c, j, sim) for j in jobs)
+    if first.kind == "oos":
+        far = pool.apis[first.data["api"]]
+        return lambda c: could_serve(c, far, sim)
+    return lambda c: False
+
+
+NEAR_MISS_TYPES = {"non_tool": "out_of_scope", "clarify": "clarify"}   # data type -> dialogs.near_miss share
+
+
 def build(pool: Pool, dialogs, seed: int, i: int) -> Skeleton:
     """The skeleton of sample i under the `dialogs` config section. Raises Infeasible / Unsatisfiable
-    (drop reasons)."""
+    (drop reasons). Near misses, the persona and tool failures draw from streams of their own, so
+    their shares change which samples get them, not what the rest of a sample is."""
     dtype = data_type(dialogs.mix, seed, i)
     ctx = Ctx(pool, dialogs, seed, i)
-    targets, turns = BUILDERS[dtype](ctx)
+    share = dialogs.near_miss.get(NEAR_MISS_TYPES.get(dtype, ""), 0.0)
+    near = rng_for(seed, "dialogs", i, "near_miss").random() < share
+    targets, turns = non_tool(ctx, near) if dtype == "non_tool" else BUILDERS[dtype](ctx)
     home = turns[0].data.get("home") if not targets else targets[0]
-    k = candidate_count(ctx.rng, dialogs.candidate_weights, len(targets))
+    near_miss = None
+    if dtype == "clarify" and near:
+        near_miss = "unstated_value"       # the request names what is missing without giving it
+        turns[0].data["allude"] = True
+    elif turns[0].kind == "oos" and turns[0].data["near_miss"]:
+        near_miss = "same_subdomain"       # asked for a job of the offered tools' own sub-domain
+    k = candidate_count(ctx.rng, dialogs.candidate_weights, len(targets) + (near_miss is not None))
     tiers = dialogs.distractors
-    ranked = rank_distractors(pool, ctx.rng, targets, k - len(targets) + max_extra(dialogs.steering),
-                              (tiers.same_subdomain, tiers.same_domain, tiers.other_domain),
-                              domain=pool.apis[home].domain)
-    if not targets:  # non-tool: the offered tools are the home domain's, the request is not
-        ranked = _without_home_first(ranked, home)
-        if turns[0].kind == "oos":  # nothing offered may do what is asked
-            ranked = [a for a in ranked if not _same_job(pool.apis[a], pool.apis[turns[0].data["api"]])]
+    weights = (1.0, 0.0, 0.0) if near_miss else (tiers.same_subdomain, tiers.same_domain, tiers.other_domain)
+    ranked = rank_distractors(pool, ctx.rng, home, targets or [home], k - len(targets) + max_extra(dialogs.steering),
+                              weights, _excluded(pool, targets, turns[0], tiers.clone_similarity))
+    if not targets:  # non-tool: the home API is offered first, the request is not for it
+        ranked = [home] + ranked
     wording = weighted(ctx.rng, dialogs.wording_weights)
     cands = targets + ranked
     order = {a: ctx.rng.random() for a in cands}
-    return Skeleton(i, dtype, pool.apis[home].domain, targets, ranked, k, wording, order, turns)
-
-
-def _without_home_first(ranked: list[int], home: int) -> list[int]:
-    return [home] + [r for r in ranked if r != home]
-
-
-def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z]{3,}", text.lower())}
-
-
-def _same_job(a, b) -> bool:
-    """Same name, or descriptions sharing most of their words: could serve the same request."""
-    if a.name == b.name:
-        return True
-    wa, wb = _words(a.tool.get("description", "")), _words(b.tool.get("description", ""))
-    return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= 0.5
+    sk = Skeleton(i, dtype, pool.apis[home].domain, targets, ranked, k, wording, order, turns,
+                  persona=personas.draw(dialogs.personas, seed, i), near_miss=near_miss)
+    sk.failure = failures.plan(pool, turns, dtype, dialogs.tool_failures, rng_for(seed, "dialogs", i, "failure"))
+    return sk

@@ -2,14 +2,18 @@
 
 Run on every sample, offline and model-made alike: calls name offered tools with arguments valid
 against the tool's parameters, every call is answered by a tool message with a result valid against
-the tool's return schema, and the type holds — a dependent sample's later call takes a value found
-in an earlier result and not in the user's words; a clarification's call uses a value first given
-in the user's answer. Returns a stable reason code, or None.
+the tool's return schema or an error object (callforge/calling/tool_errors.py) that the assistant
+then handles (calls again, asks, or explains), and the type holds — a dependent sample's later call
+takes a value found in an earlier result and not in the user's words; a clarification's call uses a
+value first given in the user's answer; a call made again after its error is not a call of its own.
+Returns a stable reason code, or None.
 """
 from __future__ import annotations
 
 import json
 import re
+
+from callforge.calling.tool_errors import is_error
 
 from .phrasing import render_value as rendered
 from .pool import validators as _tool_validators
@@ -44,6 +48,7 @@ def check(sample: dict) -> str | None:
     if last["role"] != "assistant" or last.get("tool_calls") or not last.get("content"):
         return "dialogs.incomplete"
     pending: dict[str, str] = {}
+    failed: dict[str, int] = {}               # call id -> index of the tool message holding its error
     results: list[tuple[int, list]] = []      # (message index, scalar values in that result)
     call_msgs: list[tuple[int, list]] = []
     seen_ids: set[str] = set()
@@ -71,13 +76,47 @@ def check(sample: dict) -> str | None:
                 res = json.loads(m["content"])
             except (TypeError, ValueError):
                 return "dialogs.bad_tool_content"
+            if is_error(res):
+                failed[m["tool_call_id"]] = k
+                continue      # an error object, not a result: nothing in it feeds a later call as data
             if not _tool_validators(tools[m["name"]])[1].is_valid(res):
                 return "dialogs.invalid_result"
             results.append((k, _scalars(res, [])))
     if pending:
         return "dialogs.unanswered_call"
-    ok = TYPE_CHECKS[sample["data_type"]](msgs, call_msgs, results)
+    if not _errors_handled(msgs, failed):
+        return "dialogs.unhandled_tool_error"
+    ok = TYPE_CHECKS[sample["data_type"]](msgs, _counted(msgs, call_msgs, failed), results)
     return None if ok else "dialogs.type_mismatch"
+
+
+def _next_assistant(msgs, k: int):
+    return next((m for m in msgs[k + 1:] if m["role"] != "tool"), None)
+
+
+def _errors_handled(msgs, failed: dict[str, int]) -> bool:
+    """After an error, the assistant's next message calls the same tool again (a retry) or speaks
+    (asks the user, or explains): never goes on to other tools as if the call had worked."""
+    for k in failed.values():
+        nxt = _next_assistant(msgs, k)
+        if nxt is None or nxt["role"] != "assistant":
+            return False
+        if nxt.get("tool_calls") and msgs[k]["name"] not in {c["name"] for c in nxt["tool_calls"]}:
+            return False
+    return True
+
+
+def _counted(msgs, call_msgs, failed: dict[str, int]):
+    """The call turns that make up the dialog's shape: a call made again right after its error is
+    the failed call's second try, not a call of its own."""
+    again: set[int] = set()
+    for k in failed.values():
+        nxt = _next_assistant(msgs, k)
+        same = [c for c in (nxt or {}).get("tool_calls") or () if c["name"] == msgs[k]["name"]]
+        if same:
+            again.add(id(same[0]))
+    out = [(k, [c for c in calls if id(c) not in again]) for k, calls in call_msgs]
+    return [(k, calls) for k, calls in out if calls]
 
 
 def _users(msgs) -> list[tuple[int, str]]:

@@ -19,7 +19,8 @@ from .render import can_move, render, sample_id
 from .sampling import data_type
 from .skeleton import Dropped, Infeasible, Skeleton
 from .stats import facts
-from .steering import Bounds, calibrate, steer
+from .variety import user_requests
+from .steering import Bounds, run_bounds, steer
 
 
 @dataclass
@@ -59,7 +60,8 @@ def dumps_sample(rec: dict) -> str:
 def encode(recs: list[dict]) -> tuple[list[str], list[dict]]:
     """Schema-checked JSON lines (the project's one encoding, io.dumps) and the stats facts."""
     records.check("sample", recs)
-    return [dumps_sample(r) for r in recs], [facts(r) for r in recs]
+    # the user's words ride along to the stage's near-duplicate filter (dedup.py), which consumes them
+    return [dumps_sample(r) for r in recs], [{**facts(r), "requests": user_requests(r)} for r in recs]
 
 
 def drop_record(mix: dict, seed: int, provenance: dict, i: int, reason: str, detail: str) -> dict:
@@ -116,19 +118,6 @@ class Engine:
         lines, fs = encode(recs)
         return lines, fs, drops
 
-    def calibrate(self) -> Bounds | None:
-        st = self.d.steering
-        if self.scorer is None:
-            return None
-        if st.lower is not None or st.upper is not None:
-            return Bounds(st.lower, st.upper, "config")
-        items, _ = skeletons(self.pool, self.d, self.seed, range(min(st.calibration_samples, self.d.samples)))
-        recs = [r for r in self._render_many([(it, it.knobs) for it in items]) if isinstance(r, dict)]
-        scores = [x.get("loss") for x in self.scorer.score(recs)] if recs else []
-        if not any(s is not None for s in scores):
-            return None
-        return calibrate(scores, st.lower_percentile, st.upper_percentile)
-
 
 _ENGINE: Engine | None = None   # this process's engine, set by _use_engine (the map's worker init)
 
@@ -154,8 +143,16 @@ def generate(engine: Engine, indices: range, workers: int, map_fn: Callable):
         _use_engine(None)      # with one worker the map ran here: do not keep the engine alive
 
 
+def calibration_items(pool: Pool, dialogs, seed: int) -> list[Item]:
+    """The steering calibration set: the first `calibration_samples` indices of the whole run (not of
+    a shard or batch) at their drawn knobs, so every shard and batch calibrates on the same samples."""
+    return skeletons(pool, dialogs, seed, range(min(dialogs.steering.calibration_samples, dialogs.samples)))[0]
+
+
 def engine_for(pool: Pool, dialogs, seed: int, provenance: dict, scorer=None) -> Engine:
-    """The offline engine with its steering bounds: configured, or calibrated on the first samples."""
-    eng = Engine(pool, dialogs, seed, provenance, scorer)
-    eng.bounds = eng.calibrate()
+    """The offline engine with its steering bounds (configured, or calibrated once on the calibration
+    set) and its scorer, which knows the calibration set's scores."""
+    eng = Engine(pool, dialogs, seed, provenance)
+    eng.bounds, eng.scorer = run_bounds(dialogs.steering, scorer, lambda: calibration_items(pool, dialogs, seed),
+                                        eng._render_many)
     return eng

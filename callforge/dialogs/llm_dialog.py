@@ -3,7 +3,9 @@ with every word, argument value and tool result written by the model through the
 
 user → assistant (each decision sampled `votes` times, kept only when the votes agree) → tool
 results → assistant … until the assistant answers in words; then the next user turn, if any.
-Each request's sampling seed derives from the sample id and its step (Gateway.seed_for).
+Each request's sampling seed derives from the sample id and its step (Gateway.seed_for). The user
+agent speaks as the sample's persona; a planned tool failure makes the first tool response of its
+turn an error (or an empty result) for the model to handle.
 Every failure is a Dropped with a stable reason; the finished dialog passes the same checks as the
 offline path (it must really be its data type).
 """
@@ -11,15 +13,17 @@ from __future__ import annotations
 
 import asyncio
 
+from . import intents
 from .assistant_agent import LLMAssistant
 from .checks import check
-from .generate import drop_record, encode, skeletons, with_steering
+from .failures import model_failure
+from .generate import calibration_items, drop_record, encode, skeletons, with_steering
 from .phrasing import humanise
 from .pool import Pool
 from .prompts import thinking_text
 from .render import can_move, candidates, sample_id
 from .skeleton import Dropped, Skeleton
-from .steering import Bounds, calibrate, steer
+from .steering import run_bounds, steer
 from .tool_agent import dumps, simulate_llm
 from .user_agent import LLMUser
 
@@ -34,7 +38,7 @@ def instructions(pool: Pool, sk: Skeleton) -> list[str]:
     """What each user turn must ask for, from the plan (the model invents the values)."""
     out = []
     for t, turn in enumerate(sk.turns):
-        steps = turn.steps
+        steps = turn.planned_steps()     # a call made again after a failure is the model's to decide
         if turn.kind in ("request", "new_api") and steps:
             first = steps[0]
             if len(steps) > 1:
@@ -55,7 +59,11 @@ def instructions(pool: Pool, sk: Skeleton) -> list[str]:
                             f"{_names(pool, [c.api for c in first])}. Give every value needed.")
             else:
                 api = pool.apis[first[0].api]
-                if turn.ask:
+                if turn.ask and turn.data.get("allude"):   # a near miss: the value is named, never given
+                    text = (f"Write a request that needs `{api.name}`, but do not give its required `{turn.ask}`: refer "
+                            f"to it without stating it (say 'my usual {humanise(turn.ask)}' or 'the same "
+                            f"{humanise(turn.ask)} as last time'), so it stays unknown. Give the other required values.")
+                elif turn.ask:
                     text = (f"Write a request that needs `{api.name}`, but leave out its required `{turn.ask}` entirely "
                             f"(do not mention it or hint at its value). Give the other required values.")
                 else:
@@ -74,12 +82,12 @@ def instructions(pool: Pool, sk: Skeleton) -> list[str]:
             text = "Continue as the user: thank the assistant and close the conversation; ask for nothing else."
         elif turn.kind == "oos":
             far = pool.apis[turn.data["api"]]
-            text = (f"Write a request that none of the tools can fulfil: for example, you want to: "
-                    f"{far.tool.get('description', far.name)}. Do not ask for anything the tools can do.")
-        elif turn.kind == "arith":
-            text = "Write a short question the assistant can answer without any tool (simple arithmetic or a unit conversion)."
+            close = (" It sounds close to what the tools do (the same area), but none of them does it."
+                     if turn.data.get("near_miss") else "")
+            text = (f"Write a request that none of the tools can fulfil: you want to: "
+                    f"{far.tool.get('description', far.name)}.{close} Do not ask for anything the tools can do.")
         else:
-            text = "Ask the assistant what it can help you with."
+            text = intents.instruction(turn.data, pool)
         out.append(text)
     return out
 
@@ -103,11 +111,12 @@ class LLMDialogs:
         msgs: list[dict] = []
         votes: list[dict] = []
         n_calls = 0
+        failure = sk.failure      # planned: the first tool response of its turn fails (failures.py)
         for t, instr in enumerate(instructions(self.pool, sk)):
             if t == 0:
-                text, reason, _ = await self.user.request(tools, instr, knobs[1], key=(sid, "user", t))
+                text, reason, _ = await self.user.request(tools, instr, knobs[1], key=(sid, "user", t), persona=sk.persona)
             else:
-                text, reason, _ = await self.user.reply(tools, msgs, instr, key=(sid, "user", t))
+                text, reason, _ = await self.user.reply(tools, msgs, instr, key=(sid, "user", t), persona=sk.persona)
             if text is None:
                 return Dropped(reason, "user agent")
             msgs.append({"role": "user", "content": text})
@@ -141,6 +150,9 @@ class LLMDialogs:
                     for c, (res, reason, _) in zip(calls, results):
                         if reason:
                             return Dropped(reason, f"tool agent ({c['name']})")
+                        if failure is not None and failure["turn"] == t:
+                            res = model_failure(failure, by_name[c["name"]], c["arguments"], res)
+                            failure = None
                         msgs.append({"role": "tool", "tool_call_id": c["id"], "name": c["name"], "content": dumps(res)})
                     continue
                 m = {"role": "assistant", "content": dec.get("content")}
@@ -154,30 +166,34 @@ class LLMDialogs:
                     return Dropped("dialogs.too_many_questions", "the assistant kept asking")
                 text, reason, _ = await self.user.reply(
                     tools, msgs, "The assistant asked you a question. Answer it briefly with the concrete value it needs.",
-                    key=(sid, "user", t, "answer", step))
+                    key=(sid, "user", t, "answer", step), persona=sk.persona)
                 if text is None:
                     return Dropped(reason, "user agent (answer)")
                 msgs.append({"role": "user", "content": text})
             else:
                 return Dropped("dialogs.max_steps", f"no answer within {self.d.max_steps} assistant steps")
         used = list(dict.fromkeys(c["name"] for m in msgs for c in m.get("tool_calls") or []))
+        scenario = sk.scenario()
+        if failure is not None:    # planned, but its turn made no call: nothing failed
+            scenario.pop("tool_failure", None)
         rec = {"id": sid, "data_type": sk.data_type, "domain": sk.domain, "tools": tools,
                "messages": msgs, "apis_used": used,
                "voting": {"votes": self.d.votes, "decisions": len(votes),
                           "min_samples": min((v["samples"] for v in votes), default=0)},
+               **({"scenario": scenario} if scenario else {}),
                "provenance": self.prov}
         reason = check(rec)
         return Dropped(reason, "model dialog failed the generation-time check") if reason else rec
 
+    def render_many(self, pairs) -> list:
+        """Dialogs for (item, knobs) pairs, made concurrently through the gateway (steer's render_many)."""
+        return self.gw.run_all([self.dialog(it.sk, k) for it, k in pairs])
+
     def run(self, indices) -> tuple[list[dict], list[dict]]:
         """Records and drop records for these sample indices (steered when a scorer is set)."""
         items, failed = skeletons(self.pool, self.d, self.seed, indices)
-
-        def render_many(pairs):
-            return self.gw.run_all([self.dialog(it.sk, k) for it, k in pairs])
-
         out = []
-        for it, (rec, info) in zip(items, steer(items, render_many, lambda it, k, h: can_move(it.sk, k[0], k[1], h),
+        for it, (rec, info) in zip(items, steer(items, self.render_many, lambda it, k, h: can_move(it.sk, k[0], k[1], h),
                                                 self.scorer, self.bounds, self.d.steering.max_rounds)):
             if isinstance(rec, Dropped):
                 failed.append((it.sk.index, rec.reason, rec.detail))
@@ -188,16 +204,13 @@ class LLMDialogs:
 
 def model_batches(pool: Pool, dialogs, seed: int, gw, provenance: dict, scorer, indices: range):
     """Batches of model-made dialogs as (lines, facts, drops, n), like the offline engine's; and a
-    getter for the steering bounds used (configured, else those the last batch calibrated)."""
-    st = dialogs.steering
-    holder: dict = {"b": Bounds(st.lower, st.upper, "config") if st.lower is not None or st.upper is not None else None}
-
-    def first_round(scores):  # no configured bounds: each batch's first round calibrates them
-        ok = [x for x in scores if x is not None]
-        holder["b"] = calibrate(ok, st.lower_percentile, st.upper_percentile) if ok else None
-        return holder["b"]
-
-    runner = LLMDialogs(pool, dialogs, seed, gw, provenance, scorer, holder["b"] or first_round)
+    getter for the run's steering bounds. Without configured bounds they are calibrated once, before
+    the first batch, on the calibration set every shard and batch shares (the first
+    `calibration_samples` indices of the whole run): a shard that does not hold those samples pays
+    for their dialogs once; the shard that does gets them from the response cache (llm.cache) in its batch."""
+    runner = LLMDialogs(pool, dialogs, seed, gw, provenance)
+    runner.bounds, runner.scorer = run_bounds(dialogs.steering, scorer, lambda: calibration_items(pool, dialogs, seed),
+                                              runner.render_many)
 
     def batches():
         step = max(1, dialogs.batch)
@@ -207,4 +220,4 @@ def model_batches(pool: Pool, dialogs, seed: int, gw, provenance: dict, scorer, 
             lines, fs = encode(recs)
             yield lines, fs, drops, len(span)
 
-    return batches(), lambda: holder["b"]
+    return batches(), lambda: runner.bounds

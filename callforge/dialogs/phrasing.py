@@ -92,6 +92,12 @@ def verb_phrase(description: str, name: str) -> str:
     return f"use {humanise(name)}"
 
 
+def abilities(apis, n: int, last: str = "and") -> str:
+    """What the first n distinct jobs among these APIs are, as one phrase ("find hotels and book a room")."""
+    phrases = list(dict.fromkeys(verb_phrase(a.tool.get("description", ""), a.name) for a in apis))
+    return join(phrases[:n], last)
+
+
 def reword(phrase: str) -> str:
     """The same phrase with its verb (and a few description words) in everyday words."""
     words = phrase.split()

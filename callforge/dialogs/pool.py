@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import jsonschema_rs
 
+from callforge.apis.dedup import shingles
 from callforge.calling.offline.names import singular, tokens
 
 SCALARS = ("string", "integer", "number")
@@ -29,6 +31,18 @@ class Api:
     optional: tuple[str, ...]
     returns: dict
     leaves: list[tuple[tuple, dict]] = field(default_factory=list)  # (path, schema); "[]" = first item
+    leaf: str | None = None          # its function's node in the context tree (path[-1] of a 3-level path)
+    nodes: frozenset = frozenset()   # every node it serves: its leaf and the functions merged into it (meta.nodes)
+
+    @cached_property
+    def bigrams(self) -> set[str]:
+        """Word bigrams of name + description: what near-identical APIs share (clones.py)."""
+        return shingles(self.name, self.tool.get("description", ""))
+
+    @cached_property
+    def required_names(self) -> frozenset[str]:
+        """Required parameter names, spelling-free (checkInDate = check_in_date)."""
+        return frozenset("".join(tokens(p)) for p in self.required)
 
     @property
     def params_validator(self):
@@ -117,6 +131,9 @@ class Pool:
             sub = path[1] if len(path) > 2 else domain
             api = Api(i, t, t["name"], domain, sub, props, req, opt, t.get("returns") or {})
             api.leaves = result_leaves(api.returns)
+            api.leaf = path[-1] if len(path) > 2 else None
+            merged = (raw.get("meta") or {}).get("nodes") or ()
+            api.nodes = frozenset([*([api.leaf] if api.leaf else []), *(n for n in merged if isinstance(n, str))])
             self.apis.append(api)
         self.by_domain: dict[str, list[int]] = defaultdict(list)
         self.by_sub: dict[tuple[str, str], list[int]] = defaultdict(list)

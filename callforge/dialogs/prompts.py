@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 
-PROMPT_VERSION = "dialogs-llm-v1"
-OFFLINE_VERSION = "dialogs-offline-v1"
+from .personas import prompt_text as persona_text
+
+PROMPT_VERSION = "dialogs-llm-v2"
+OFFLINE_VERSION = "dialogs-offline-v2"
 
 USER_SCHEMA = {"type": "object", "required": ["message"],
                "properties": {"message": {"type": "string", "minLength": 1, "maxLength": 2000}}}
@@ -53,7 +55,7 @@ WORDING = {
 
 _USER_SYSTEM = """You play the USER in a conversation with an AI assistant. The assistant can use the tools listed below; you cannot see them as tools, you simply want something done.
 Write only what the user types: first person, natural, one message. Never mention tools, functions, APIs, parameters or JSON. Use concrete, realistic values (names, dates, places, amounts), not placeholders.
-{wording}
+{persona}{wording}
 
 Tools the assistant has:
 {tools}
@@ -61,13 +63,16 @@ Tools the assistant has:
 Reply with JSON only: {{"message": "<what the user types>"}}"""
 
 
-def user_request_messages(tools: list[dict], instruction: str, wording: int) -> list[dict]:
-    return [{"role": "system", "content": _USER_SYSTEM.format(wording=WORDING.get(wording, WORDING[1]), tools=_tools_json(tools))},
-            {"role": "user", "content": instruction}]
+def user_request_messages(tools: list[dict], instruction: str, wording: int, persona: dict | None = None) -> list[dict]:
+    system = _USER_SYSTEM.format(persona=persona_text(persona), wording=WORDING.get(wording, WORDING[1]),
+                                 tools=_tools_json(tools))
+    return [{"role": "system", "content": system}, {"role": "user", "content": instruction}]
 
 
-def user_reply_messages(tools: list[dict], transcript: list[dict], instruction: str) -> list[dict]:
-    return [{"role": "system", "content": _USER_SYSTEM.format(wording=WORDING[1], tools=_tools_json(tools))},
+def user_reply_messages(tools: list[dict], transcript: list[dict], instruction: str,
+                        persona: dict | None = None) -> list[dict]:
+    system = _USER_SYSTEM.format(persona=persona_text(persona), wording=WORDING[1], tools=_tools_json(tools))
+    return [{"role": "system", "content": system},
             {"role": "user", "content": f"The conversation so far:\n{render_transcript(transcript)}\n\n{instruction}"}]
 
 
@@ -92,6 +97,7 @@ At each step choose exactly one action:
 - "ask": a required argument is missing and cannot be taken from the conversation: ask the user for it.
 - "answer": reply in words — to summarise tool results for the user, or when no tool fits the request (say so, or answer directly if you can).
 Use only argument values the user gave or a tool returned; never invent them. Arguments must match the tool's parameter schema.
+When a tool returns an error ({{"error": ...}}) or nothing, handle it: call again with corrected arguments when the error says how (or that it is temporary), ask the user when only they can correct a value, or explain what went wrong.
 {thinking}
 Tools:
 {tools}

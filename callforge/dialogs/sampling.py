@@ -14,11 +14,13 @@ from callforge.calling.offline.values import Unsatisfiable, gen_value, order_ran
 from callforge.core.errors import CallforgeError
 from callforge.core.seeds import derive
 
+from .failures import HANDLINGS
+from .intents import NON_TOOL_KINDS
+from .personas import REGISTERS
 from .pool import Api, Pool
 from .skeleton import DATA_TYPES
 
 _PHI = 0.6180339887498949
-NON_TOOL_KINDS = ("out_of_scope", "arithmetic", "capability")
 
 
 def check_config(dialogs) -> None:
@@ -40,7 +42,20 @@ def check_config(dialogs) -> None:
          "wording_weights", "expected three non-negative weights (close, paraphrased, far)")
     need(min(dialogs.mix.values(), default=0) >= 0, "mix", "weights must be non-negative")
     need(set(dialogs.non_tool_kinds) <= set(NON_TOOL_KINDS) and sum(dialogs.non_tool_kinds.values()) > 0,
-         "non_tool_kinds", "kinds are out_of_scope, arithmetic, capability, weights not all zero")
+         "non_tool_kinds", f"kinds are {', '.join(NON_TOOL_KINDS)}, weights not all zero")
+    p = dialogs.personas
+    need(set(p.register) <= set(REGISTERS) and (p.share == 0 or sum(p.register.values()) > 0),
+         "personas.register", f"registers are {', '.join(REGISTERS)}, weights not all zero")
+    need(p.share == 0 or len(p.who) > 0, "personas.who", "at least one persona when personas.share > 0")
+    digits = [x for x in (*p.who, *p.why) if any(ch.isdigit() for ch in x)]
+    need(not digits, "personas", f"no digits in persona phrases (they would read as values): {digits[:2]}")
+    near = dialogs.near_miss
+    need(set(near) <= {"out_of_scope", "clarify"} and all(0 <= v <= 1 for v in near.values()),
+         "near_miss", "keys are out_of_scope and clarify, each a share in [0, 1]")
+    f = dialogs.tool_failures
+    need(set(f.kinds) <= set(HANDLINGS) and (f.share == 0 or sum(f.kinds.values()) > 0),
+         "tool_failures.kinds", f"kinds are {', '.join(HANDLINGS)}, weights not all zero")
+    need(dialogs.dedup.num_perm % dialogs.dedup.bands == 0, "dedup.num_perm", "must be a multiple of dialogs.dedup.bands")
 
 
 def data_type(mix: dict, seed: int, i: int) -> str:
@@ -76,17 +91,16 @@ def candidate_count(rng, weights, need: int) -> int:
     return max(need, 1 + weighted(rng, weights))
 
 
-def rank_distractors(pool: Pool, rng, targets: list[int], n: int, tiers, domain: str | None = None) -> list[int]:
-    """Up to n APIs to offer besides the targets, from the targets' sub-domain, their domain, or
-    (rarely) elsewhere, per the configured tier weights. Never an API named like a target."""
-    anchor = pool.apis[targets[0]] if targets else None
-    dom = anchor.domain if anchor else domain
-    sub_list = pool.by_sub.get((dom, anchor.sub), []) if anchor else []
-    dom_list = pool.by_domain.get(dom, [])
-    taken = set(targets)
-    names = {pool.apis[t].name for t in targets}
+def rank_distractors(pool: Pool, rng, anchor: int, taken: list[int], n: int, tiers, excluded) -> list[int]:
+    """Up to n APIs to offer besides `taken`, from the anchor's sub-domain, its domain, or (rarely)
+    elsewhere, per the tier weights. Never one named like a taken API, nor one `excluded` refuses
+    (a functional clone of a called API: clones.py)."""
+    a = pool.apis[anchor]
+    lists = (pool.by_sub.get((a.domain, a.sub), []), pool.by_domain.get(a.domain, []), None)
+    taken = set(taken)
+    names = {pool.apis[t].name for t in taken}
+    refused: set[int] = set()
     out: list[int] = []
-    lists = (sub_list, dom_list, None)
     for _ in range(n):
         tier = weighted(rng, tiers)
         got = None
@@ -96,9 +110,13 @@ def rank_distractors(pool: Pool, rng, targets: list[int], n: int, tiers, domain:
                 continue
             for _ in range(8):
                 c = rng.choice(lst) if lst is not None else rng.randrange(len(pool))
-                if c not in taken and pool.apis[c].name not in names and (t != 2 or pool.apis[c].domain != dom):
-                    got = c
-                    break
+                if c in taken or c in refused or pool.apis[c].name in names or (t == 2 and pool.apis[c].domain == a.domain):
+                    continue
+                if excluded(pool.apis[c]):
+                    refused.add(c)
+                    continue
+                got = c
+                break
             if got is not None:
                 break
         if got is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .skeleton import DATA_TYPES
+from .variety import record_facts, requests_stats, scenario_stats
 
 
 def _dist(values: list[int]) -> dict:
@@ -23,12 +24,12 @@ def facts(r: dict) -> dict:
             "used": len(r["apis_used"]), "thinking": any(m.get("thinking") for m in msgs),
             "rounds": s.get("rounds", 0), "kept_round": s.get("kept_round", 0),
             "score": s.get("score"), "initial_score": s.get("initial_score"),
-            "voting": r.get("voting")}
+            "voting": r.get("voting"), **record_facts(r)}
 
 
-def summarise(fs: list[dict], drops: list[dict], requested: int, mix: dict, scorer: str, bounds) -> dict:
-    """The run's statistics; mix is `dialogs.mix`, scorer `dialogs.steering.scorer`, bounds the
-    steering Bounds used (or None)."""
+def summarise(fs: list[dict], drops: list[dict], requested: int, mix: dict, scorer: dict, bounds) -> dict:
+    """The run's statistics; mix is `dialogs.mix`, scorer what steered (SteeringScorer.describe()),
+    bounds the run's steering Bounds (or None)."""
     per_type = Counter(f["type"] for f in fs)
     total_w = sum(mix.get(t, 0.0) for t in DATA_TYPES) or 1.0
     n = len(fs)
@@ -37,10 +38,11 @@ def summarise(fs: list[dict], drops: list[dict], requested: int, mix: dict, scor
         "rounds": _dist([f["rounds"] for f in fs]),
         "regenerated": sum(1 for f in fs if f["rounds"]),
         "kept_regenerated": sum(1 for f in fs if f["kept_round"]),
-        "scorer": scorer,
+        **scorer,
     }
     if bounds is not None:
         steering.update(lower=bounds.lower, upper=bounds.upper, bounds_source=bounds.source,
+                        calibrated_on=bounds.calibrated_on,
                         in_bounds_before=in_bounds_share([f["initial_score"] for f in fs], bounds.lower, bounds.upper),
                         in_bounds_after=in_bounds_share([f["score"] for f in fs], bounds.lower, bounds.upper))
     return {
@@ -58,6 +60,8 @@ def summarise(fs: list[dict], drops: list[dict], requested: int, mix: dict, scor
         "candidate_apis": _dist([f["tools"] for f in fs]),
         "apis_used": _dist([f["used"] for f in fs]),
         "thinking_share": round(sum(f["thinking"] for f in fs) / n, 4) if n else 0.0,
+        "requests": requests_stats(fs, drops),
+        "scenarios": scenario_stats(fs),
         "steering": steering,
     }
 

@@ -1,5 +1,5 @@
-"""The user agent: writes requests (in varied styles, close to or far from the API wording), answers
-clarifying questions, and asks follow-ups.
+"""The user agent: writes requests (in its persona's register, close to or far from the API wording),
+answers clarifying questions, and asks follow-ups.
 
 Offline it phrases a skeleton's calls; every argument value it is responsible for appears verbatim.
 With a model (`LLMUser`), the model writes the words from the same plan and knobs.
@@ -10,10 +10,9 @@ import re
 
 from . import prompts
 from .phrasing import humanise, join, render_value, reword, verb_phrase
+from .personas import STYLES
 from .pool import Api
 
-_STYLES = ("{C}.", "Could you {c}?", "Please {c}.", "I need to {c}.", "Hey, can you {c}?",
-           "I'd like you to {c}, please.", "Can you help me {c}?", "{C}, please.")
 _OPENERS = ("I'm sorting out some {d} things.", "Quick {d} question.", "Working on something {d}-related.",
             "I've got a {d} task for you.")
 
@@ -68,18 +67,28 @@ def clause(api: Api, args: dict, wording: int, rng, skip=()) -> str:
     return phrase(api, wording) + args_text(args, skip, wording, rng)
 
 
-def wrap(text: str, wording: int, domain: str, rng) -> str:
-    style = rng.choice(_STYLES)
+def wrap(text: str, wording: int, domain: str, rng, register: str = "neutral", intro: str | None = None) -> str:
+    """A request in the register's sentence shapes (personas.py), after the persona's introduction
+    when it gives one, else sometimes after a word about the domain."""
+    style = rng.choice(STYLES[register])
     out = style.replace("{C}", text[:1].upper() + text[1:]).replace("{c}", text)
+    if intro:
+        return f"{intro} {out}"
     if wording == 2 or rng.random() < 0.15:
         d = domain.lower()
         out = rng.choice(_OPENERS).format(d=d).replace(f"a {d}", f"an {d}" if d[:1] in "aeiou" else f"a {d}") + " " + out
     return out
 
 
-def request_text(pool, turn, wording: int, domain: str, rng) -> str:
+def allusion(param: str, rng) -> str:
+    """Names a value without giving it (a near-miss clarification: the assistant must still ask)."""
+    p = humanise(param)
+    return rng.choice((f"for my usual {p}", f"with the same {p} as last time", f"using my {p}"))
+
+
+def request_text(pool, turn, wording: int, domain: str, rng, register: str = "neutral", intro: str | None = None) -> str:
     """The opening request of a turn that makes calls (single, parallel, dependent, clarify)."""
-    steps = turn.steps
+    steps = turn.planned_steps()
     first = steps[0]
     skip = {turn.ask} if turn.ask else set()
     if len(steps) == 1 and len(first) > 1:                      # parallel
@@ -89,8 +98,10 @@ def request_text(pool, turn, wording: int, domain: str, rng) -> str:
             text = f"{phrase(api, wording)} for each of these: " + "; ".join(parts)
         else:
             text = ", and also ".join(clause(pool.apis[c.api], c.args, wording, rng, skip) for c in first)
-        return wrap(text, wording, domain, rng)
+        return wrap(text, wording, domain, rng, register, intro)
     text = clause(pool.apis[first[0].api], first[0].args, wording, rng, skip)
+    if turn.ask and turn.data.get("allude"):
+        text += " " + allusion(turn.ask, rng)
     for step in steps[1:]:                                       # dependent: later steps use earlier results
         c = step[0]
         fed = [p for p, src in c.sources.items() if src[0] == "tool"]
@@ -98,7 +109,7 @@ def request_text(pool, turn, wording: int, domain: str, rng) -> str:
         if wording == 2 and fed:
             ref = " with what that turns up"
         text += ", and then " + clause(pool.apis[c.api], c.args, wording, rng, skip=set(fed)) + ref
-    return wrap(text, wording, domain, rng)
+    return wrap(text, wording, domain, rng, register, intro)
 
 
 def answer_text(param: str, value, wording: int, rng) -> str:
@@ -109,6 +120,12 @@ def answer_text(param: str, value, wording: int, rng) -> str:
     p = humanise(param)
     out = f.format(v=v, p=p, P=p[:1].upper() + p[1:])
     return out[:-1] if out.endswith("..") else out   # a value that is a sentence brings its own full stop
+
+
+def correction_text(value, rng) -> str:
+    """The user's reply when the value they gave matched nothing: the right one."""
+    v = render_value(value)
+    return rng.choice((f"Sorry, I meant {v}.", f"My mistake — it's {v}.", f"Oops, it should be {v}."))
 
 
 def variation_text(param: str, value, wording: int, rng) -> str:
@@ -139,20 +156,6 @@ def closing_text(rng) -> str:
                        "That's everything, thanks."))
 
 
-def arith_text(d: dict, rng) -> str:
-    if d["kind"] == "percent":
-        return rng.choice((f"What is {render_value(d['pct'])}% of {d['base']}?",
-                           f"Quick one: how much is {render_value(d['pct'])} percent of {d['base']}?"))
-    if d["kind"] == "minutes":
-        return f"How many minutes are there in {render_value(d['hours'])} hours?"
-    return f"Roughly how many miles is {d['km']} km?"
-
-
-def capability_text(rng) -> str:
-    return rng.choice(("What kinds of things can you help me with here?", "Which tasks can you do with your tools?",
-                       "Before I start — what can you actually do for me?"))
-
-
 class LLMUser:
     """The user agent backed by a model through the gateway. `key`: the request's identity (sample
     id and step), which picks its sampling seed (Gateway.seed_for)."""
@@ -160,12 +163,13 @@ class LLMUser:
     def __init__(self, gw):
         self.gw = gw
 
-    async def request(self, tools: list[dict], instruction: str, wording: int, key=None):
-        res = await self.gw.complete(prompts.user_request_messages(tools, instruction, wording),
+    async def request(self, tools: list[dict], instruction: str, wording: int, key=None, persona: dict | None = None):
+        res = await self.gw.complete(prompts.user_request_messages(tools, instruction, wording, persona),
                                      json_schema=prompts.USER_SCHEMA, tag="user", key=key)
         return (res.data["message"], None, res) if res.ok else (None, res.reason, res)
 
-    async def reply(self, tools: list[dict], transcript: list[dict], instruction: str, key=None):
-        res = await self.gw.complete(prompts.user_reply_messages(tools, transcript, instruction),
+    async def reply(self, tools: list[dict], transcript: list[dict], instruction: str, key=None,
+                    persona: dict | None = None):
+        res = await self.gw.complete(prompts.user_reply_messages(tools, transcript, instruction, persona),
                                      json_schema=prompts.USER_SCHEMA, tag="user", key=key)
         return (res.data["message"], None, res) if res.ok else (None, res.reason, res)

@@ -187,14 +187,16 @@ class ServerGenerator:
 
     def __init__(self, server, model: str, *, max_tokens: int, cache_dir, seed: int):
         """server: the `evaluate.server` config section; model: the name the server knows the model by."""
-        from callforge.core.config_schema import LLMConfig
+        from callforge.core.config_schema import LLMBudgetConfig, LLMConfig
         from callforge.core.gateway import Gateway
 
+        # answers are free text (no schema asked for) and evaluation is not capped
         llm = LLMConfig(provider="compatible", model=model, base_url=server.base_url, api_key_env=server.api_key_env,
                         temperature=0.0, top_p=1.0, max_tokens=max_tokens, concurrency=server.concurrency,
                         timeout_s=server.timeout_s, max_retries=server.max_retries, repair_retries=0,
                         backoff_base_s=server.backoff_base_s, backoff_max_s=server.backoff_max_s,
-                        cache=server.cache, seed=None)
+                        cache=server.cache, seed=None, structured_output="json_object",
+                        budget=LLMBudgetConfig(None, None, None, None, None))
         self.gateway = Gateway(llm, stage="evaluate", cache_dir=cache_dir, seed=seed)
         self.max_tokens = max_tokens
         self.failures: dict[str, int] = {}

@@ -27,11 +27,13 @@ PROVENANCE = pa.struct([("provider", pa.string()), ("model", pa.string()), ("pro
                         ("seed", pa.int64()), ("stage", pa.string())])
 SCHEMA = pa.schema([("id", pa.string()), ("data_type", pa.string()), ("domain", pa.string()),
                     ("complexity", pa.float64()), ("tools", pa.list_(TOOL)), ("messages", pa.list_(MESSAGE)),
-                    ("apis_used", pa.list_(pa.string())), ("provenance", PROVENANCE)])
+                    ("thinking_score", pa.float64()), ("apis_used", pa.list_(pa.string())),
+                    ("provenance", PROVENANCE)])
 
 
-def row(sample: dict, complexity: float | None, thinking: bool = False) -> dict:
-    """The parquet row; the thinking column is null unless export.thinking asks for traces."""
+def row(sample: dict, complexity: float | None, thinking: bool = False, thinking_score: float | None = None) -> dict:
+    """The parquet row; the thinking column is null unless export.thinking asks for traces, and so is
+    thinking_score (the traces' score, callforge/export/thinking.py)."""
     tools = [{"name": t["name"], "description": t.get("description"), "parameters": dumps(t["parameters"]),
               "returns": dumps(t["returns"]) if "returns" in t else None, "domain": t.get("domain"),
               "path": t.get("path")} for t in sample["tools"]]
@@ -44,7 +46,8 @@ def row(sample: dict, complexity: float | None, thinking: bool = False) -> dict:
                                     for c in calls] if calls else None,
                      "tool_call_id": m.get("tool_call_id"), "name": m.get("name")})
     return {"id": sample["id"], "data_type": sample["data_type"], "domain": sample.get("domain"),
-            "complexity": complexity, "tools": tools, "messages": msgs, "apis_used": sample["apis_used"],
+            "complexity": complexity, "tools": tools, "messages": msgs, "thinking_score": thinking_score,
+            "apis_used": sample["apis_used"],
             "provenance": {k: sample["provenance"].get(k) for k in PROVENANCE.names}}
 
 
@@ -119,6 +122,8 @@ Subset `{subset}`: {_SUBSETS.get(subset, subset)}
 - `tools`: the tools offered; `parameters` and `returns` are JSON Schema as JSON text
 - `messages`: role, content, thinking (the assistant's trace; null unless exported with `export.thinking`),
   tool_calls (id, name, arguments as JSON text), tool_call_id, name
+- `thinking_score`: the share of the trace checks passed (non-empty, names the called tools and their
+  arguments, no degenerate text), averaged over the traced turns; null unless exported with `export.thinking`
 - `apis_used`, `provenance` (provider, model, prompt_version, seed, stage)
 
 The same samples are exported beside this folder as {", ".join(f for f in formats if f != "hf")}.

@@ -16,6 +16,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Iterable
 
 import orjson
 import pyarrow as pa
@@ -24,7 +25,7 @@ import pyarrow.json as paj
 from callforge.calling.calls import PrintError
 from callforge.core import io, records
 from callforge.core.errors import CallforgeError
-from callforge.export import bfcl_eval, chat, hf, openai_ft, sharegpt, xlam
+from callforge.export import bfcl_eval, chat, hf, openai_ft, sharegpt, thinking, xlam
 from callforge.split import TRAIN_SUBSETS
 
 JSONL = {"sharegpt": sharegpt.record, "openai": openai_ft.record, "xlam": xlam.record, "chat": chat.record}
@@ -80,6 +81,13 @@ class Manifests:
     loss: dict[int, float | None]        # line → complexity
     eval_lines: set[int]                 # lines of the eval split
 
+    def training_block(self, lines: Iterable[int]) -> "Manifests":
+        """Only the training samples on `lines` (a shard's block), and no eval split."""
+        keep = set(lines)
+        return Manifests({ln: i for ln, i in self.ids.items() if ln in keep},
+                         {ln: m for ln, m in self.member.items() if ln in keep},
+                         {ln: x for ln, x in self.loss.items() if ln in keep}, set())
+
 
 def read_manifests(paths: dict[str, Path]) -> Manifests:
     """`paths`: each of TRAIN_SUBSETS and "eval" → its manifest file."""
@@ -101,9 +109,11 @@ class PartJob:
     formats: list[str]
     first: bool                          # the first part also counts provenance and writes the eval split
     verified: Path                       # data/verified.jsonl
-    out: Path                            # data/export
+    folders: dict[str, Path]             # subset → its folder (data/export/<subset>, or a shard's), and
+                                         # "eval_bfcl" → the eval split's, when this run writes it
     manifests: Manifests
     export: dict                         # the export config (OmegaConf.to_container(cfg.export))
+    trace_rules: dict | None = None      # verify.degenerate, to score the thinking traces when exported
 
 
 @dataclass
@@ -115,7 +125,24 @@ class Part:
     provenance: dict[str, Counter] = field(default_factory=lambda: {s: Counter() for s in TRAIN_SUBSETS})
     eval_md5: dict[str, str] = field(default_factory=dict)            # eval split file → md5 (first part)
     eval_stats: dict = field(default_factory=dict)
+    traces: thinking.TraceTally = field(default_factory=thinking.TraceTally)  # thinking-trace scores (first part)
     error: Exception | None = None                                    # why the part could not be written
+
+    def state(self) -> dict:
+        """The counts as JSON: a shard's part of the stage's stats (callforge/core/shards.py)."""
+        return {"written": {s: sorted(c.items()) for s, c in self.written.items()},
+                "skipped": sorted(self.skipped.items()),
+                "provenance": {s: [[*k, n] for k, n in c.items()] for s, c in self.provenance.items()},
+                "traces": self.traces.state()}
+
+    def absorb(self, state: dict) -> None:
+        """Add another part's counts (its state()) to these."""
+        for s, counts in state["written"].items():
+            self.written[s].update(dict(counts))
+        self.skipped.update(dict(state["skipped"]))
+        for s, rows in state["provenance"].items():
+            self.provenance[s].update({tuple(r[:-1]): r[-1] for r in rows})
+        self.traces.absorb(state["traces"])
 
 
 class HashedOut:
@@ -132,8 +159,11 @@ class HashedOut:
 def samples(path, wanted: dict[int, str]):
     """(line number, sample) for the lines split accepted (`wanted`: line → id); a line that no longer
     holds its id means the input changed after split ran."""
+    last = max(wanted, default=0)
     with open(path, "rb") as f:
         for ln, line in enumerate(f, 1):
+            if ln > last:          # the rest is not wanted (a shard's block ends early in the file)
+                break
             if ln in wanted:
                 try:
                     s = orjson.loads(line)
@@ -151,7 +181,8 @@ def merge(parts: list[Part]) -> Part:
         if p.error is not None:
             raise p.error
     first = parts[0]
-    total = Part(provenance=first.provenance, eval_md5=first.eval_md5, eval_stats=first.eval_stats)
+    total = Part(provenance=first.provenance, eval_md5=first.eval_md5, eval_stats=first.eval_stats,
+                 traces=first.traces)
     for p in parts:
         total.skipped.update(p.skipped)
         total.md5.update(p.md5)
@@ -173,20 +204,22 @@ def write_part(job: PartJob) -> Part:
 
 
 def _write_part(job: PartJob) -> Part:
-    formats, first, verified, out = job.formats, job.first, job.verified, job.out
+    formats, first, verified, folders = job.formats, job.first, job.verified, job.folders
+    evals = folders.get("eval_bfcl") if first else None
     ids, member, loss, eval_lines = job.manifests.ids, job.manifests.member, job.manifests.loss, job.manifests.eval_lines
-    validate, hf_cfg, thinking = job.export["validate"], job.export["hf"], job.export["thinking"]
+    validate, hf_cfg, traces = job.export["validate"], job.export["hf"], job.export["thinking"]
+    rules = thinking.rules(job.trace_rules) if traces and job.trace_rules is not None else None
     part = Part()
-    eval_split = bfcl_eval.EvalSplit() if first else None
+    eval_split = bfcl_eval.EvalSplit() if evals else None
     found: set[int] = set()
     jsonl = [f for f in JSONL if f in formats]
-    convert = {f: partial(JSONL[f], thinking=thinking) if f in THINKING else JSONL[f] for f in jsonl}
+    convert = {f: partial(JSONL[f], thinking=traces) if f in THINKING else JSONL[f] for f in jsonl}
     check = {f: records.validator(SCHEMA[f]) for f in jsonl} if validate else {}
     written = part.written
     with ExitStack() as stack:
-        files = {(s, f): HashedOut(stack.enter_context(io.atomic_open(out / s / f"{f}.jsonl", "wb")))
+        files = {(s, f): HashedOut(stack.enter_context(io.atomic_open(folders[s] / f"{f}.jsonl", "wb")))
                  for s in TRAIN_SUBSETS for f in jsonl}
-        sinks = {s: hf.ParquetSink(out / s / "hf" / hf.DATA_FILE, hf_cfg["compression"])
+        sinks = {s: hf.ParquetSink(folders[s] / "hf" / hf.DATA_FILE, hf_cfg["compression"])
                  for s in TRAIN_SUBSETS} if "hf" in formats else {}
         stack.callback(lambda: [k.abort() for k in sinks.values() if k.writer.is_open])
         batch, masks = [], []
@@ -202,20 +235,23 @@ def _write_part(job: PartJob) -> Part:
                 batch.clear()
                 masks.clear()
 
-        wanted = {ln: i for ln, i in ids.items() if ln in member or (first and ln in eval_lines)}
+        wanted = {ln: i for ln, i in ids.items() if ln in member or (evals and ln in eval_lines)}
         for ln, sample in samples(verified, wanted):
             found.add(ln)
             sid = sample["id"]
-            if first and ln in eval_lines:
+            if evals and ln in eval_lines:
                 eval_split.add(sample)
             mask = member.get(ln, 0)
             if not mask:
                 continue
             subs = [s for bit, s in enumerate(TRAIN_SUBSETS) if mask >> bit & 1]
+            trace = thinking.score_sample(sample, rules) if rules is not None else None
             if first:
                 p = sample["provenance"]
                 for s in subs:
                     part.provenance[s][(p["provider"], p["model"], p["prompt_version"])] += 1
+                if trace is not None:
+                    part.traces.add(trace)
             for f in jsonl:
                 try:
                     rec = convert[f](sample)
@@ -225,6 +261,8 @@ def _write_part(job: PartJob) -> Part:
                 if rec is None:
                     part.skipped[f"{f}.no_single_turn_form"] += 1
                     continue
+                if f == "sharegpt" and trace is not None and trace.score is not None:
+                    rec["thinking_score"] = trace.score
                 if f in check and not check[f].is_valid({"id": 0, **rec} if f == "xlam" else rec):
                     raise records.RecordError(f"{f} record of sample {sid} violates callforge/schemas/"
                                               f"{SCHEMA[f]}.json: {records.validate(SCHEMA[f], rec)[0]}")
@@ -233,7 +271,8 @@ def _write_part(job: PartJob) -> Part:
                     files[(s, f)].write(b'{"id":%d,' % written[s][f] + line[1:] if f == "xlam" else line)
                     written[s][f] += 1
             if sinks:
-                batch.append(orjson.dumps(hf.row(sample, loss[ln], thinking), option=orjson.OPT_APPEND_NEWLINE))
+                batch.append(orjson.dumps(hf.row(sample, loss[ln], traces, trace.score if trace else None),
+                                          option=orjson.OPT_APPEND_NEWLINE))
                 masks.append(mask)
                 if len(batch) >= hf_cfg["row_group_size"]:
                     flush()
@@ -246,7 +285,7 @@ def _write_part(job: PartJob) -> Part:
             sink.close()
             written[s]["hf"] = sink.rows
             part.md5[str(sink.path)] = io.md5_file(sink.path)   # still in the page cache: hash it here, in parallel
-    part.md5.update({str(out / s / f"{f}.jsonl"): h.md5.hexdigest() for (s, f), h in files.items()})
-    if first:
-        part.eval_md5, part.eval_stats = eval_split.write(out / "eval_bfcl")
+    part.md5.update({str(folders[s] / f"{f}.jsonl"): h.md5.hexdigest() for (s, f), h in files.items()})
+    if evals:
+        part.eval_md5, part.eval_stats = eval_split.write(evals)
     return part

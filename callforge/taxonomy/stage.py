@@ -33,7 +33,9 @@ def run(cfg, ctx) -> dict:
         sys.exit(f"callforge taxonomy: unusable tree: {errs[0]}")
     ctx.write_json(ctx.path(OUT), {"version": 1, "source": source, "provenance": provenance, "root": root,
                                    "failures": failures})
-    return {**tx.level_counts(root), "source": source, "failures": len(failures),
+    counts = tx.level_counts(root)
+    ctx.kept = sum(counts["nodes_per_level"].values())
+    return {**counts, "source": source, "failures": len(failures),
             "failures_by_reason": dict(sorted(Counter(f["reason"] for f in failures).items()))}
 
 

@@ -5,7 +5,8 @@ judge re-runs verify only, and the generator need not grade itself. Each judge a
 {"reasons": [...], "verdict": "pass"|"fail"}, reasons first: the model writes its findings before it
 commits to a verdict, so the verdict follows from them rather than the reasons justifying a verdict
 already given. A verdict the gateway cannot parse even after its repair retries rejects the sample with
-`judge.unparseable`; a request that still fails after retries rejects it with `judge.unavailable`.
+`judge.unparseable`; a request that still fails after retries rejects it with `judge.unavailable`; a
+question never asked because judge.budget was spent rejects it with `budget.stopped` (callforge.core.budget).
 Nothing here passes a sample it did not get a verdict for, and with judge=offline the judges are not
 run at all (the runner reports "not run").
 """
@@ -15,11 +16,14 @@ import json
 from dataclasses import dataclass
 from typing import Callable
 
+from callforge.core.budget import BUDGET_STOPPED
+
 PROMPT_VERSION = "verify-judges-v2"
 
 # Key order is generation order: "reasons" comes first in the properties, the required list and the
 # prompt's example, so a server that decodes to this schema (and a model that follows the example)
-# writes the findings before the verdict.
+# writes the findings before the verdict. Closed and all-required, it is inside OpenAI's strict subset:
+# under llm.structured_output=json_schema a strict server cannot answer anything but a verdict.
 VERDICT_SCHEMA = {
     "type": "object",
     "required": ["reasons", "verdict"],
@@ -27,6 +31,7 @@ VERDICT_SCHEMA = {
         "reasons": {"type": "array", "items": {"type": "string"}},
         "verdict": {"enum": ["pass", "fail"]},
     },
+    "additionalProperties": False,
 }
 
 SYSTEM = (
@@ -108,7 +113,7 @@ def messages_for(judge: Judge, sample: dict) -> list[dict]:
 @dataclass
 class Verdict:
     judge: str
-    status: str            # pass | fail | unparseable | unavailable
+    status: str            # pass | fail | unparseable | unavailable | not_asked (the budget was spent)
     reasons: list[str]
     reasons_first: bool | None = None   # the answer's key order (None without one): did the model reason first?
 
@@ -119,6 +124,8 @@ class Verdict:
         if self.status == "fail":
             detail = "; ".join(self.reasons)[:500] or "no reason given"
             return [f"{JUDGES[self.judge].code}: {self.judge}: {detail}"]
+        if self.status == "not_asked":
+            return [f"{BUDGET_STOPPED}: {self.judge}: {'; '.join(self.reasons)[:300]}"]
         return [f"judge.{self.status}: {self.judge}: {'; '.join(self.reasons)[:300]}"]
 
 
@@ -128,6 +135,8 @@ def _verdict(name: str, res) -> Verdict:
         return Verdict(name, res.data["verdict"],
                        [str(r).encode("utf-8", "backslashreplace").decode("utf-8") for r in res.data.get("reasons", [])],
                        reasons_first=keys.index("reasons") < keys.index("verdict"))
+    if res.reason == BUDGET_STOPPED:
+        return Verdict(name, "not_asked", [res.detail])
     if res.reason in ("llm.bad_json", "llm.schema_invalid"):
         return Verdict(name, "unparseable", [f"{res.reason}: {res.detail}"[:300]])
     return Verdict(name, "unavailable", [f"{res.reason}: {res.detail}"[:300]])

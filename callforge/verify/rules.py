@@ -17,6 +17,7 @@ import orjson
 
 from callforge.core import records
 from callforge.calling.calls import ParseError, PrintError, parse_calls, print_calls
+from callforge.calling.tool_errors import is_error
 
 from . import degenerate as D
 from . import text as T
@@ -281,9 +282,26 @@ def _canon(calls: list[dict]) -> list[str]:
     return sorted(json.dumps([c.get("name"), c.get("arguments")], sort_keys=True) for c in calls)
 
 
+def _retries(v: SampleView) -> int:
+    """Calls made again right after their tool answered with an error (calling/tool_errors.py): a
+    failed call's second try, not a call of the dialog's own."""
+    n, msgs = 0, v.messages
+    for k, m in enumerate(msgs):
+        if m["role"] != "tool" or '"error"' not in (m.get("content") or ""):
+            continue
+        try:
+            if not is_error(orjson.loads(m["content"])):
+                continue
+        except orjson.JSONDecodeError:
+            continue
+        nxt = next((x for x in msgs[k + 1:] if x["role"] != "tool"), None)
+        n += nxt is not None and any(c["name"] == m.get("name") for c in nxt.get("tool_calls") or ())
+    return n
+
+
 _SHAPES: dict[str, Callable[[SampleView], bool]] = {
     "non_tool": lambda v: not v.calls,
-    "single": lambda v: len(v.calls) == 1,
+    "single": lambda v: len(v.calls) - _retries(v) == 1,
     "parallel": lambda v: any(len(cs) > 1 for _, cs in v.call_turns),
     "dependent": lambda v: len(v.call_turns) > 1,
     "clarify": lambda v: bool(v.call_turns) and any(

@@ -176,22 +176,23 @@ def _check_chunk(job: tuple[int, list]) -> tuple[list[Outcome], float]:
     return out, time.process_time() - c0
 
 
-def _chunks(lines: Iterable, batch: int):
-    it, start = iter(lines), 1
+def _chunks(lines: Iterable, batch: int, start: int = 1):
+    it = iter(lines)
     while chunk := list(islice(it, batch)):
         yield start, chunk
         start += len(chunk)
 
 
-def _checked(lines: Iterable, settings: VerifyConfig, map_fn: Callable):
-    """(outcomes, worker CPU seconds) per chunk of `settings.batch` lines, in input order, the rule layer
-    run by map_fn on `settings.workers` processes (a few chunks in flight: memory stays bounded)."""
+def _checked(lines: Iterable, settings: VerifyConfig, map_fn: Callable, start: int = 1):
+    """(outcomes, worker CPU seconds) per chunk of `settings.batch` lines (numbered from `start`), in input
+    order, the rule layer run by map_fn on `settings.workers` processes (a few chunks in flight: memory
+    stays bounded)."""
     global _rules
     in_worker = settings.workers > 1
     sent: deque = deque()   # the chunks in flight, oldest first: results come back in the same order
 
     def jobs():
-        for job in _chunks(lines, settings.batch):
+        for job in _chunks(lines, settings.batch, start):
             sent.append(job)
             yield job
     try:
@@ -218,8 +219,11 @@ def run_judges(outcomes: list[Outcome], gateway, names: list[str], key_order: Co
             if key_order is not None and v.reasons_first is not None:
                 key_order["reasons_first" if v.reasons_first else "verdict_first"] += 1
             check = f"judge.{v.judge}"
-            o.ran.append(check)
             reasons = v.reason_strings()
+            if v.status == "not_asked":   # never asked (the budget was spent): a drop, not a judge's check
+                o.rejected_by.extend(reasons)
+                continue
+            o.ran.append(check)
             if reasons:
                 o.failed[check] = reasons
                 o.rejected_by.extend(reasons)
@@ -236,18 +240,21 @@ def rejected_row(o: Outcome) -> dict:
 def verify(lines: Iterable[bytes | str], vc, *, map_fn: Callable, gateway=None, offline: bool = False,
            progress: Callable[[int], None] | None = None,
            on_verified: Callable[[str | bytes], None] | None = None,
-           on_rejected: Callable[[dict], None] | None = None) -> tuple[list[dict], list[dict], dict]:
+           on_rejected: Callable[[dict], None] | None = None, first_line: int = 1, seen: set[str] | None = None,
+           tally: Tally | None = None) -> tuple[list[dict], list[dict], dict]:
     """-> (verified samples, rejected rows, stats), in input order and the same for any worker count.
     vc: the `verify` config section (typed); map_fn: the ordered parallel map (ctx.map) that runs the
     rule layer, chunk by chunk, on vc.workers processes; gateway: the judge's (built from the `judge`
     section), None when offline (judge=offline: the judges are then "not run").
     With on_verified/on_rejected the rows are handed over as they are made and the returned lists stay
     empty (memory stays flat); on_verified gets the sample's input line as it came (passed on unparsed;
-    bytes when the lines are bytes)."""
+    bytes when the lines are bytes).
+    A block of a larger input (a shard: callforge/core/shards.py) passes the number of its first line,
+    the ids an earlier block holds (`seen`: they are duplicates here; the ids of this block are added),
+    and a Tally to count into (its state is the block's part of the stage's stats)."""
     settings = OmegaConf.to_object(vc)   # plain values: attribute reads in the hot loop, picklable to workers
-    modes = check_modes(settings)
-    active_rules(modes)   # bad modes raise before any work
-    status = {n: ("off" if not getattr(settings.judges, n) else "not run" if offline else "run") for n in J.JUDGES}
+    active_rules(check_modes(settings))   # bad modes raise before any work
+    status = judge_status(settings, offline)
     names = [n for n in J.JUDGES if status[n] == "run"]
     if names and gateway is None:
         raise ValueError("judges are on and the judge is not offline, but no gateway was given")
@@ -255,18 +262,19 @@ def verify(lines: Iterable[bytes | str], vc, *, map_fn: Callable, gateway=None, 
     rejected: list[dict] = []
     keep_v = (lambda o: on_verified(o.text)) if on_verified else (lambda o: verified.append(o.load()))
     keep_r = on_rejected or rejected.append
-    tally, seen, key_order = Tally(), set(), Counter()
+    tally = Tally() if tally is None else tally
+    seen = set() if seen is None else seen
     rules_s = cpu_s = 0.0
 
     with gc_paused(pause=not names):   # not with judges: asyncio makes cycles, and model latency dwarfs it
         t0, c0 = time.perf_counter(), time.process_time()
-        for chunk, worker_cpu in _checked(lines, settings, map_fn):
+        for chunk, worker_cpu in _checked(lines, settings, map_fn, first_line):
             rules_s += time.perf_counter() - t0
             cpu_s += time.process_time() - c0 + worker_cpu
             for o in chunk:
                 mark_duplicate(o, seen)
             if names:
-                run_judges(chunk, gateway, names, key_order)
+                run_judges(chunk, gateway, names, tally.key_order)
             for o in chunk:
                 tally.add(o)
                 if o.ok:
@@ -276,11 +284,22 @@ def verify(lines: Iterable[bytes | str], vc, *, map_fn: Callable, gateway=None, 
             if progress:
                 progress(len(chunk))
             t0, c0 = time.perf_counter(), time.process_time()
-    stats = tally.result(modes, status)
-    if names:
-        stats["judge_key_order"] = {k: key_order[k] for k in ("reasons_first", "verdict_first")}
-    stats["rules_workers"] = settings.workers
+    stats = summary(tally, settings, status)
     stats["rules_s"] = round(rules_s, 3)
     stats["rules_samples_per_s"] = round(tally.n / rules_s, 1) if rules_s > 0 else None
     stats["rules_samples_per_cpu_s"] = round(tally.n / cpu_s, 1) if cpu_s > 0 else None
     return verified, rejected, stats
+
+
+def judge_status(settings: VerifyConfig, offline: bool) -> dict[str, str]:
+    """{judge: "off" | "not run" (judge=offline) | "run"}."""
+    return {n: ("off" if not getattr(settings.judges, n) else "not run" if offline else "run") for n in J.JUDGES}
+
+
+def summary(tally: Tally, settings: VerifyConfig, status: dict[str, str]) -> dict:
+    """The stage's stats from its counts (settings: the `verify` section as plain values)."""
+    stats = tally.result(check_modes(settings), status)
+    if "run" in status.values():
+        stats["judge_key_order"] = {k: tally.key_order[k] for k in ("reasons_first", "verdict_first")}
+    stats["rules_workers"] = settings.workers
+    return stats
