@@ -6,10 +6,10 @@ Stages never compose: they read `params.yaml`, which is what DVC tracks and what
 from __future__ import annotations
 
 import copy
-
 import hashlib
 import json
 import os
+from dataclasses import fields
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -162,7 +162,7 @@ def validate_section(node: DictConfig, section: str) -> DictConfig:
     import callforge.core.config_schema as S
     cls = S.Config
     for part in section.split("."):
-        cls = {f.name: f.type for f in S.fields(cls)}[part]
+        cls = {f.name: f.type for f in fields(cls)}[part]
         cls = getattr(S, cls) if isinstance(cls, str) else cls
     check(node, cls, section + ".")
     return node
