@@ -32,7 +32,8 @@ def _messages(tag: str, i: int) -> list[dict]:
 
 def _gateway(base_url: str, cache_dir: str, concurrency: int) -> Gateway:
     cfg = validate(compose(["llm=compatible", f"llm.base_url={base_url}", "llm.model=bench",
-                            f"llm.concurrency={concurrency}", "llm.timeout_s=60"]))
+                            f"llm.concurrency={concurrency}", "llm.timeout_s=60",
+                            "llm.structured_output=json_object"]))   # the raw client sends json_object: same bodies
     return Gateway(cfg.llm, stage="bench", cache_dir=cache_dir, seed=cfg.seed)
 
 
