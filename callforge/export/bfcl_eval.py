@@ -95,14 +95,6 @@ class EvalSplit:
                        "categories": {c: len(self.questions[c]) for c in CATEGORIES}}
 
 
-def write(samples, folder: Path) -> tuple[dict[str, str], dict]:
-    """Write the eval split of `samples` into `folder` in BFCL layout; → (md5 by file written, stats)."""
-    split = EvalSplit()
-    for s in samples:
-        split.add(s)
-    return split.write(folder)
-
-
 def _line(row: dict) -> bytes:
     return (dumps(row) + "\n").encode()
 
