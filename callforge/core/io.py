@@ -66,6 +66,20 @@ def atomic_write_text(path: Path | str, text: str) -> None:
         f.write(text)
 
 
+class Md5Writer:
+    """A binary output whose md5 (DVC's file digest) is kept as it is written: no second read to hash it."""
+
+    def __init__(self, f):
+        self.f, self.md5 = f, hashlib.md5()
+
+    def write(self, data: bytes) -> None:
+        self.f.write(data)
+        self.md5.update(data)
+
+    def hexdigest(self) -> str:
+        return self.md5.hexdigest()
+
+
 def dumps(obj) -> str:
     """The one JSON encoding used for data files: compact, UTF-8, key order as built (deterministic)."""
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))

@@ -36,13 +36,21 @@ def first_decision(sample: dict) -> tuple[list[dict], list[dict] | None, str]:
     return [], None, "other"
 
 
+def _tool_text(tool: dict) -> bytes:
+    """A tool's JSON text (orjson's bytes as they come: no decode and encode again to key a cache)."""
+    try:
+        return orjson.dumps(tool)
+    except TypeError:
+        return dumps(tool).encode()
+
+
 def per_tool(fn):
     """Memoise a conversion of one tool definition on its JSON text: pools repeat tools across samples."""
     cache: dict[bytes, object] = {}
 
     @wraps(fn)
     def wrapper(tool: dict):
-        key = dumps(tool).encode()
+        key = _tool_text(tool)
         hit = cache.get(key)
         if hit is None:
             hit = cache[key] = fn(tool)

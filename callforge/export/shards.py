@@ -60,7 +60,7 @@ def eval_split(verified: Path, manifests: writer.Manifests, folder: Path) -> tup
 def _join_lines(sources: list[Path], target: Path, renumber: bool) -> str:
     """Concatenate JSON-lines files; renumber: each row's leading `{"id":N,` becomes its row number."""
     with io.atomic_open(target, "wb") as f:
-        out = writer.HashedOut(f)
+        out = io.Md5Writer(f)
         row = 0
         for src in sources:
             with open(src, "rb") as lines:
@@ -71,7 +71,7 @@ def _join_lines(sources: list[Path], target: Path, renumber: bool) -> str:
                 for line in lines:
                     out.write(b'{"id":%d,' % row + line[line.index(b",") + 1:])
                     row += 1
-    return out.md5.hexdigest()
+    return out.hexdigest()
 
 
 def _join_parquet(sources: list[Path], target: Path, groups: list[int], compression: str) -> str:

@@ -9,7 +9,6 @@ balances them by measured cost.
 """
 from __future__ import annotations
 
-import hashlib
 import itertools
 from collections import Counter
 from contextlib import ExitStack
@@ -145,17 +144,6 @@ class Part:
         self.traces.absorb(state["traces"])
 
 
-class HashedOut:
-    """A binary output that keeps the md5 of what it wrote (no second read to hash it)."""
-
-    def __init__(self, f):
-        self.f, self.md5 = f, hashlib.md5()
-
-    def write(self, line: bytes) -> None:
-        self.f.write(line)
-        self.md5.update(line)
-
-
 def samples(path, wanted: dict[int, str]):
     """(line number, sample) for the lines split accepted (`wanted`: line → id); a line that no longer
     holds its id means the input changed after split ran."""
@@ -217,7 +205,7 @@ def _write_part(job: PartJob) -> Part:
     check = {f: records.validator(SCHEMA[f]) for f in jsonl} if validate else {}
     written = part.written
     with ExitStack() as stack:
-        files = {(s, f): HashedOut(stack.enter_context(io.atomic_open(folders[s] / f"{f}.jsonl", "wb")))
+        files = {(s, f): io.Md5Writer(stack.enter_context(io.atomic_open(folders[s] / f"{f}.jsonl", "wb")))
                  for s in TRAIN_SUBSETS for f in jsonl}
         sinks = {s: hf.ParquetSink(folders[s] / "hf" / hf.DATA_FILE, hf_cfg["compression"])
                  for s in TRAIN_SUBSETS} if "hf" in formats else {}
@@ -285,7 +273,7 @@ def _write_part(job: PartJob) -> Part:
             sink.close()
             written[s]["hf"] = sink.rows
             part.md5[str(sink.path)] = io.md5_file(sink.path)   # still in the page cache: hash it here, in parallel
-    part.md5.update({str(folders[s] / f"{f}.jsonl"): h.md5.hexdigest() for (s, f), h in files.items()})
+    part.md5.update({str(folders[s] / f"{f}.jsonl"): h.hexdigest() for (s, f), h in files.items()})
     if evals:
         part.eval_md5, part.eval_stats = eval_split.write(evals)
     return part

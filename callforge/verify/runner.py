@@ -64,10 +64,11 @@ class Outcome:
 
 # ------------------------------------------------------------------ input
 
-def parse_line(n: int, line: bytes | str) -> Outcome | None:
+def parse_line(n: int, line: bytes | str, keep_text: bool = True) -> Outcome | None:
     """One JSON line -> an Outcome (None for a blank line). A line that is not UTF-8, not JSON or not
     an object is rejected with an input.* reason; nothing else is lost. Bytes stay bytes: orjson checks
-    the UTF-8 itself, and the line is passed on without a decode and re-encode."""
+    the UTF-8 itself, and the line is passed on without a decode and re-encode. keep_text=False (a
+    worker process, whose caller holds the line) leaves Outcome.text empty: no copy of the line."""
     raw = isinstance(line, bytes)
     if not line.strip(b" \t\r\n" if raw else " \t\r\n"):   # blank in JSON's sense only: a lone \x1c is a bad line
         return None
@@ -86,7 +87,8 @@ def parse_line(n: int, line: bytes | str) -> Outcome | None:
     if not isinstance(obj, dict):
         return Outcome(n, None, [f"input.not_object: line {n}: got {type(obj).__name__}"])
     sid = obj.get("id")
-    return Outcome(n, obj, text=line.rstrip(b"\r\n" if raw else "\r\n"), sid=sid if isinstance(sid, str) else None, parsed=True)
+    text = line.rstrip(b"\r\n" if raw else "\r\n") if keep_text else ""
+    return Outcome(n, obj, text=text, sid=sid if isinstance(sid, str) else None, parsed=True)
 
 
 def mark_duplicate(o: Outcome, seen: set[str]) -> None:
@@ -141,10 +143,11 @@ def run_rules(o: Outcome, rules: list[tuple[Check, str]], ctx: Context) -> None:
 def check_lines(start: int, lines: list, ctx: Context, rules: list[tuple[Check, str]],
                 keep_samples: bool = True) -> list[Outcome]:
     """Parse and rule-check lines numbered from `start`. keep_samples=False (a worker process) drops the
-    parsed samples before the outcomes travel back: re-parsing the few that are needed is cheaper."""
+    parsed samples and keeps no copy of the lines before the outcomes travel back: the caller holds the
+    lines (sending them back would cost more than the checks), and re-parsing the few samples needed is cheaper."""
     out = []
     for k, line in enumerate(lines):
-        o = parse_line(start + k, line)
+        o = parse_line(start + k, line, keep_samples)
         if o is None:
             continue
         run_rules(o, rules, ctx)
@@ -171,8 +174,6 @@ def _check_chunk(job: tuple[int, list]) -> tuple[list[Outcome], float]:
         return check_lines(job[0], job[1], ctx, rules), 0.0   # the caller's own CPU clock counts this
     c0 = time.process_time()
     out = check_lines(job[0], job[1], ctx, rules, keep_samples=False)
-    for o in out:
-        o.text = ""   # the parent holds the line already: sending it back would cost more than the checks
     return out, time.process_time() - c0
 
 
