@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from callforge.verify.judges import JUDGES
+from callforge.verify.judges import JUDGES, PROMPT_VERSION
 import pytest
 
 from conftest import run_stage, write_params, stage_record
@@ -100,7 +100,7 @@ def test_stage_with_judges_over_http(project, llm_server):
     assert metrics["llm"]["calls"] == llm_server.calls == 4
     # the judge section's model judged, while the generator's llm stayed offline
     assert {r["model"] for r in llm_server.requests} == {JUDGE_MODEL}
-    assert metrics["judge"] == {"provider": "compatible", "model": JUDGE_MODEL, "prompt_version": "verify-judges-v2"}
+    assert metrics["judge"] == {"provider": "compatible", "model": JUDGE_MODEL, "prompt_version": PROMPT_VERSION}
 
 
 def test_a_judge_without_its_key_stops_in_one_line_naming_the_setting(project):

@@ -18,7 +18,7 @@ from typing import Callable
 
 from callforge.core.budget import BUDGET_STOPPED
 
-PROMPT_VERSION = "verify-judges-v2"
+PROMPT_VERSION = "verify-judges-v3"
 
 # Key order is generation order: "reasons" comes first in the properties, the required list and the
 # prompt's example, so a server that decodes to this schema (and a model that follows the example)
@@ -76,8 +76,10 @@ JUDGES: dict[str, Judge] = {j.name: j for j in [
           "Check every tool result against its tool's definition and the call it answers. A result must have "
           "the shape the definition's 'returns' schema describes (field names and types; when no returns "
           "schema is given, a shape that fits the description), and its content must fit the call's arguments "
-          "(the same place, date, id or item that was asked for). Fail when a result contradicts the "
-          "definition or its call."),
+          "(the same place, date, id or item that was asked for). A tool may also fail: a result that is only "
+          "an error object {\"error\": {\"code\": ..., \"message\": ...}}, or an empty result, is a valid "
+          "answer when its message fits the call (not found, invalid value, unavailable); judge the assistant's "
+          "handling of it, not its shape. Fail when a result contradicts the definition or its call."),
     Judge("repetition", "judge.degenerate_text", lambda s: True,
           "Read what the user and the assistant write. Is any of it degenerate: a phrase, sentence or list "
           "item repeated for no reason, filler that says nothing, words run together or cut into pieces, "
