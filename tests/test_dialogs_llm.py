@@ -347,7 +347,9 @@ def test_stage_runs_the_model_path_through_faults(project, llm_server, model):
     io.write_jsonl(project / "data" / "apis.jsonl", WEATHER)
     over = ["dialogs.samples=12", "dialogs.votes=2", "dialogs.steering.calibration_samples=4",
             "dialogs.mix.parallel=0", "dialogs.mix.dependent=0", "dialogs.mix.multi_turn=0"]
-    write_params(project, llm_overrides(llm_server) + over)
+    # No timeout fault here: a generous timeout keeps a loaded machine from adding unplanned faults, which
+    # would leave different samples uncached (a failed request is not cached) and the re-run below would ask again.
+    write_params(project, llm_overrides(llm_server, **{"llm.timeout_s": 30.0}) + over)
     run_stage("dialogs", project)
     rows = io.read_jsonl(project / "data" / "dialogs.jsonl")
     drops = io.read_jsonl(project / "data" / "dialogs_dropped.jsonl")

@@ -1,7 +1,8 @@
 """The default offline data reads right (#17 item 9): counts agree in number, nested values are worded,
 values fit their parameter's meaning, and self-evolution only adds parameters the API's functionality
-calls for. Built the way `dvc repro` builds it: stages taxonomy -> apis -> dialogs on default params,
-then the same dialogs stage on more samples (the default 32 are too few to show every slip class)."""
+calls for. Built the way `dvc repro` builds it: stages taxonomy -> apis -> dialogs on default params
+(steered by the heuristic, see STEER), then the same dialogs stage on more samples (the default 32 are
+too few to show every slip class)."""
 from __future__ import annotations
 
 import json
@@ -19,10 +20,15 @@ from conftest import REPO, run_stage, write_params
 MORE_SAMPLES = 1500
 
 
+# Steering picks which generated samples are kept, never how they are worded: the heuristic scorer steers
+# here, so the test does not spend minutes of in-process model loss on text it does not look at.
+STEER = ["dialogs.steering.scorer=heuristic"]
+
+
 def _build(root: Path, mlflow_template: Path, overrides=()) -> Path:
     shutil.copytree(REPO / "conf", root / "conf")
     shutil.copy(mlflow_template, root / "mlflow.db")
-    write_params(root, overrides)
+    write_params(root, [*STEER, *overrides])
     for stage in ("taxonomy", "apis", "dialogs"):
         run_stage(stage, root)
     return root
@@ -41,7 +47,7 @@ def more_dialogs(default_data, tmp_path_factory) -> list[dict]:
     shutil.copy(default_data / "mlflow.db", root / "mlflow.db")
     (root / "data").mkdir()
     shutil.copy(default_data / "data" / "apis.jsonl", root / "data" / "apis.jsonl")
-    write_params(root, [f"dialogs.samples={MORE_SAMPLES}"])
+    write_params(root, [*STEER, f"dialogs.samples={MORE_SAMPLES}"])
     run_stage("dialogs", root)
     return _read(root / "data" / "dialogs.jsonl")
 
