@@ -161,6 +161,24 @@ def test_a_conversion_keeps_to_one_dimension(samples):
     assert not bad, bad[:10]
 
 
+# A question for a missing value whose hint only restates its name: "What message (Message (free text))?",
+# "the password (Password)".
+RESTATED = re.compile(r"\b(\w+)\b[^()?]*\(\1\s*[()]", re.I)
+# An answer that calls a result done while the result says it failed.
+DONE_BUT_FAILED = re.compile(r"^(Here's what I found|Done\. The result|All set)\b.*\bstatus (failed|error|rejected)\b")
+
+
+def test_questions_and_answers_say_what_the_result_says(samples):
+    assert RESTATED.search("What message do you have in mind (Message (free text, may be long))?")
+    assert RESTATED.search("I just need the password (Password).") and not RESTATED.search("an order (order id: O-1)")
+    assert DONE_BUT_FAILED.search("All set — id PRA-1, status failed and remind at 2024-07-09.")
+    asks = [f"{i}: {t}" for i, role, t in _texts(samples) if role == "assistant" and RESTATED.search(t)]
+    assert not asks and not _slips(samples, re.compile(r"\(free text")), asks[:5]
+    assert not _slips(samples, DONE_BUT_FAILED)
+    failed = _slips(samples, re.compile(r"^(That did not go through|The request was not completed): "))
+    assert failed, "no single result with a failed status in the data: the check above would pass vacuously"
+
+
 # Generic parameters and what an API must show before one of them makes sense (independent of the
 # operator's own tables): a currency needs money, paging a list, units a measured amount, a place.
 MONEY = re.compile(r"price|amount|budget|salary|cost|fee|income|deposit|rent|payment|principal|currency|savings|"

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 from . import prompts
 from .phrasing import abilities, count_of, humanise, join, render_value, verb_phrase
 from .pool import Api
 from .skeleton import FROM_ANSWER, FROM_ERROR, FROM_TOOL, Call
 from .voting import vote
+
+# A result whose status is one of these reports a failure: the answer must not call it done.
+FAILED_STATUSES = {"failed", "failure", "error", "rejected", "declined", "denied"}
 
 
 def _v(v) -> str:
@@ -126,10 +130,18 @@ def thinking_none(reason: str, n_candidates: int) -> str:
     return f"Tool needed: no — {reason}.\nAPI: none of the {n_candidates} offered."
 
 
+def _hint(desc, p: str) -> str:
+    """The parameter's description as a hint in brackets, unless it only restates the name
+    ("Message (free text, may be long)" for `message` says nothing the question does not)."""
+    if not isinstance(desc, str) or not 0 < len(desc) < 120:
+        return ""
+    said = re.sub(r"\s*\([^)]*\)", "", desc).rstrip(". ")
+    return "" if said.lower() in ("", p.lower()) else f" ({said})"
+
+
 def ask_text(api: Api, missing: str, rng) -> str:
     p = humanise(missing)
-    desc = (api.props.get(missing) or {}).get("description")
-    hint = f" ({desc.rstrip('.')})" if isinstance(desc, str) and 0 < len(desc) < 120 else ""
+    hint = _hint((api.props.get(missing) or {}).get("description"), p)
     return rng.choice((f"Sure — which {p} should I use{hint}?", f"Happy to help. What {p} do you have in mind{hint}?",
                        f"I can do that; I just need the {p}{hint}. What should it be?"))
 
@@ -164,12 +176,24 @@ def _failed_part(c: Call) -> str:
     return f"that one failed ({message[:1].lower() + message[1:]})"
 
 
+def _reports_failure(response) -> bool:
+    """A result that says it did not work: a failed status at its top or in its `data` envelope."""
+    for part in (response, response.get("data") if isinstance(response, dict) else None):
+        status = part.get("status") if isinstance(part, dict) else None
+        if isinstance(status, str) and status.lower() in FAILED_STATUSES:
+            return True
+    return False
+
+
 def summary_text(pool, calls: list[Call], rng) -> str:
     """The answer after a turn's calls (those that failed unrecovered are explained)."""
     if len(calls) == 1:
         c = calls[0]
         if c.failure:
             return failure_text(pool, c, rng)
+        if _reports_failure(c.response):
+            return rng.choice(("That did not go through: {s}.", "The request was not completed: {s}.")).format(
+                s=describe(c.response))
         return rng.choice(("Here's what I found: {s}.", "Done. The result: {s}.", "All set — {s}.")).format(
             s=describe(c.response))
     parts = [f"{pool.apis[c.api].name} ({_short(c.args)}): " + (_failed_part(c) if c.failure else describe(c.response))

@@ -10,7 +10,7 @@ import json
 from .personas import prompt_text as persona_text
 
 PROMPT_VERSION = "dialogs-llm-v2"
-OFFLINE_VERSION = "dialogs-offline-v2"
+OFFLINE_VERSION = "dialogs-offline-v3"
 
 USER_SCHEMA = {"type": "object", "required": ["message"],
                "properties": {"message": {"type": "string", "minLength": 1, "maxLength": 2000}}}
