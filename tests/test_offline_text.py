@@ -179,6 +179,21 @@ def test_questions_and_answers_say_what_the_result_says(samples):
     assert failed, "no single result with a failed status in the data: the check above would pass vacuously"
 
 
+def test_a_generated_output_fits_what_the_tool_makes(samples):
+    """A password generator's `output` is a password, not "A three-line summary of the main points"."""
+    outputs = []
+    for s in samples:
+        topics = {t["name"]: t.get("description", "").lower() for t in s["tools"]}
+        for m in s["messages"]:
+            if m["role"] == "tool" and "password" in topics.get(m.get("name"), ""):
+                body = json.loads(m["content"])
+                body = body.get("data", body) if isinstance(body, dict) else body
+                if isinstance(body, dict) and isinstance(body.get("output"), str):
+                    outputs.append(body["output"])
+    assert outputs, "no password tool with an output in the data: the check would pass vacuously"
+    assert not set(outputs) & set(W.OUTPUTS), outputs[:5]
+
+
 # Generic parameters and what an API must show before one of them makes sense (independent of the
 # operator's own tables): a currency needs money, paging a list, units a measured amount, a place.
 MONEY = re.compile(r"price|amount|budget|salary|cost|fee|income|deposit|rent|payment|principal|currency|savings|"

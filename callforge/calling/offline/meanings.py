@@ -167,7 +167,7 @@ MEANING_RULES = [
     # result fields
     (any_word("explanation"), Pick(W.EXPLANATIONS)),
     (any_word("finding", "findings"), Pick(W.FINDINGS, (("personal data", "pii"), W.PII_FINDINGS))),
-    (any_word("output"), Pick(W.OUTPUTS)),
+    (any_word("output"), Pick(W.OUTPUTS, (("password",), W.PASSWORDS))),   # a password generator's output is one
 ]
 
 

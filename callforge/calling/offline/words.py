@@ -182,6 +182,7 @@ FINDINGS = ["nothing unusual", "one entry needs a second look", "a possible dupl
 PII_FINDINGS = ["an email address", "a phone number", "a street address", "a person's name", "a card number"]
 OUTPUTS = ["Here is a short draft ready to send", "A three-line summary of the main points",
            "The text in the requested style", "A version trimmed to the key facts"]
+PASSWORDS = ["vR7#kq2Lm!x9", "T4u$wz8Np1eQ", "h9G&c3Vb6sYd", "Mq2!rX7tKf5w", "p8Z@e4Lj1nHc"]
 ISSUES = ["The kitchen tap keeps dripping.", "Heating does not come on in the bedroom.", "Login fails after the update.",
           "The front door lock sticks.", "Water is leaking under the sink."]
 JOB_DESCRIPTIONS = ["Replace two cracked roof tiles.", "Fit a new bathroom extractor fan.", "Repaint the hallway walls.",
