@@ -1,0 +1,1 @@
+"""The function-calling model shared by every stage: tools, calls, schema checks, formats, BFCL, offline values."""

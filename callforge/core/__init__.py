@@ -1,0 +1,1 @@
+"""Machinery every stage shares: config, stage harness, gateway, caches, tracking, shards."""

@@ -1,0 +1,1 @@
+"""Stage finetune: a LoRA adapter on the exported training split."""
