@@ -79,6 +79,23 @@ def test_token_and_dollar_caps_and_the_dollar_estimate(llm_server, tmp_path):
     dollars.close()
 
 
+def test_shards_share_the_caps_so_together_they_stay_within_them(monkeypatch):
+    from callforge.core.budget import Budget
+    from callforge.core.stage import SHARD_ENV
+    cfg = validate(compose(["llm.budget.max_requests=10", "llm.budget.max_tokens=1000", "llm.budget.max_usd=3",
+                            "llm.budget.usd_per_1m_input=1", "llm.budget.usd_per_1m_output=2"])).llm.budget
+    shares = []
+    for i in range(3):
+        monkeypatch.setenv(SHARD_ENV, f"{i}/3")
+        shares.append(Budget(cfg).caps)
+    assert [s["max_requests"] for s in shares] == [4, 3, 3] and sum(s["max_tokens"] for s in shares) == 1000
+    assert sum(s["max_usd"] for s in shares) == pytest.approx(3)
+    monkeypatch.setenv(SHARD_ENV, "merge/3")            # the merge reports against the whole cap
+    assert Budget(cfg).caps["max_requests"] == 10
+    monkeypatch.delenv(SHARD_ENV)
+    assert Budget(cfg).caps == {"max_requests": 10, "max_tokens": 1000, "max_usd": 3}
+
+
 def test_a_dollar_cap_without_prices_stops_naming_the_key(llm_server, tmp_path):
     with pytest.raises(CallforgeError, match=r"llm\.budget\.max_usd: .*usd_per_1m_input"):
         gateway(llm_server, tmp_path, **{"llm.budget.max_usd": 1.0})

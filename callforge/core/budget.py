@@ -41,6 +41,7 @@ class Budget:
         """cfg: the section's `budget` (config_schema.LLMBudgetConfig), or None for no caps and no prices.
         section: `llm` or `judge`, to name keys in messages."""
         self.cfg, self.section = cfg, section
+        self.caps = _shard_share({c: getattr(cfg, c) for c in CAPS} if cfg is not None else {})
         self.spent = Spend()
         self.stopped: str | None = None        # the cap that stopped the stage, once one has
         if cfg is not None and cfg.max_usd is not None and not self.priced:
@@ -53,7 +54,7 @@ class Budget:
 
     @property
     def capped(self) -> bool:
-        return self.cfg is not None and any(getattr(self.cfg, c) is not None for c in CAPS)
+        return any(v is not None for v in self.caps.values())
 
     def charge(self, usage: dict) -> None:
         """One answered request (fresh or replayed) with the server's token counts."""
@@ -75,7 +76,7 @@ class Budget:
         if not self.capped:
             return None
         used = {"max_requests": self.spent.requests, "max_tokens": self.spent.tokens, "max_usd": self.usd()}
-        return next((c for c in CAPS if getattr(self.cfg, c) is not None and used[c] >= getattr(self.cfg, c)), None)
+        return next((c for c in CAPS if self.caps.get(c) is not None and used[c] >= self.caps[c]), None)
 
     def check(self) -> bool:
         """At a barrier: stop the stage if a cap is reached. True once stopped."""
@@ -85,7 +86,7 @@ class Budget:
 
     def stop_detail(self) -> str:
         s = self.spent
-        return (f"{self.section}.budget.{self.stopped}={getattr(self.cfg, self.stopped)} reached after "
+        return (f"{self.section}.budget.{self.stopped}={self.caps[self.stopped]} reached after "
                 f"{s.requests} requests, {s.tokens} tokens")
 
     def summary(self, kept: int | None) -> dict:
@@ -102,5 +103,21 @@ class Budget:
             "usd": None if usd is None else round(usd / kept, 6)}
         out["budget"] = {"stopped": self.stopped is not None}
         if self.stopped is not None:
-            out["budget"].update(cap=f"{self.section}.budget.{self.stopped}", limit=getattr(self.cfg, self.stopped))
+            out["budget"].update(cap=f"{self.section}.budget.{self.stopped}", limit=self.caps[self.stopped])
         return out
+
+
+def _shard_share(caps: dict) -> dict:
+    """The caps one shard of `callforge shards` may spend: shard i of n gets its share of each, so the
+    shards together stay within the configured cap (the run that merges them reports against the whole)."""
+    from callforge.core.stage import shard_spec
+    index, count = shard_spec()
+    if index is None or count == 1:
+        return caps
+    out = {}
+    for c, cap in caps.items():
+        if cap is None or c == "max_usd":
+            out[c] = None if cap is None else cap / count
+        else:
+            out[c] = cap // count + (1 if index < cap % count else 0)
+    return out
