@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from callforge.core.errors import CallforgeError
+from callforge.core.shard_spec import shard_spec
 
 BUDGET_STOPPED = "budget.stopped"
 CAPS = ("max_requests", "max_tokens", "max_usd")
@@ -110,7 +111,6 @@ class Budget:
 def _shard_share(caps: dict) -> dict:
     """The caps one shard of `callforge shards` may spend: shard i of n gets its share of each, so the
     shards together stay within the configured cap (the run that merges them reports against the whole)."""
-    from callforge.core.stage import shard_spec
     index, count = shard_spec()
     if index is None or count == 1:
         return caps

@@ -42,6 +42,7 @@ from callforge.core import io, records
 from callforge.core.config import ConfigError, load_params, shared_path
 from callforge.core.errors import CallforgeError
 from callforge.core.parallel import ordered_map
+from callforge.core.shard_spec import SHARD_ENV, shard_spec  # noqa: F401  (shards and tests import them from here)
 from callforge.core.gc_pause import gc_paused  # noqa: F401  (stages import it from here)
 
 METRICS_DIR = Path("metrics")
@@ -72,27 +73,6 @@ def split_runtime(stats: dict) -> tuple[dict, dict]:
 def quiet() -> bool:
     """Progress bars only on an interactive terminal; CI logs stay clean."""
     return bool(os.environ.get("CI")) or not sys.stderr.isatty()
-
-
-SHARD_ENV = "CALLFORGE_SHARD"
-
-
-def shard_spec() -> tuple[int | None, int]:
-    """(index, count) from CALLFORGE_SHARD="i/n"; (None, n) from "merge/n", the run that merges n shards
-    into the stage's outputs; (0, 1) when the stage runs whole.
-
-    Sharding is how a stage runs, not what it makes, so it lives outside params.yaml: the merged
-    shards equal the unsharded outputs byte for byte (see callforge/core/shards.py)."""
-    raw = os.environ.get(SHARD_ENV)
-    if not raw:
-        return 0, 1
-    try:
-        i, n = raw.split("/")
-        index, count = (None if i == "merge" else int(i)), int(n)
-        assert count >= 1 and (index is None or 0 <= index < count)
-    except (ValueError, AssertionError):
-        raise SystemExit(f"{SHARD_ENV}={raw!r}: expected i/n with 0 <= i < n, or merge/n") from None
-    return index, count
 
 
 def shard_block(n_items: int, index: int, count: int) -> range:
