@@ -59,7 +59,9 @@ class LocalServer:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-             "--port", str(self.port), "--n_ctx", str(self.n_ctx), "--verbose", "False", *self.extra_args],
+             "--port", str(self.port), "--n_ctx", str(self.n_ctx), "--verbose", "False",
+             # the server's default is half the cores; the pipeline only waits while it decodes
+             "--n_threads", str(os.cpu_count() or 1), *self.extra_args],
             stdout=log, stderr=log, env={**os.environ},
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
         deadline = time.time() + self.startup_timeout_s
