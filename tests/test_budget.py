@@ -183,3 +183,19 @@ def test_a_judge_cap_stops_judging_and_the_rest_is_rejected_as_budget_stopped(pr
     assert logged["verify.llm_usage.per_kept.requests"] == m["llm_usage"]["per_kept"]["requests"]
     assert logged["verify.drop_counts.budget.stopped"] == len(stopped)
 
+
+
+def test_a_cap_stops_the_apis_stage_after_the_window_that_reached_it(project, llm_server):
+    """Past the cap the stage stops asking: no stream of budget.stopped rejections up to the attempt limit."""
+    from test_apis import api_responder
+    llm_server.set_responder(api_responder)
+    write_params(project, NO_TRACKING + llm_overrides(llm_server, **{"llm.budget.max_requests": 5, "llm.concurrency": 4})
+                 + ["taxonomy.source=offline", "apis.pool_size=60", "apis.batch_size=8"])
+    run_stage("taxonomy", project)
+    run_stage("apis", project)
+    m = stage_record(project, "apis")
+    rejected = io.read_jsonl(project / "data" / "apis_rejected.jsonl")
+    stopped = [r for r in rejected if "budget.stopped" in r["reasons"]]
+    assert m["llm_usage"]["budget"]["stopped"] and m["llm_usage"]["requests"] == llm_server.calls
+    assert 0 < len(stopped) < 8, "one batch of attempts at most is cut by the cap, then the stage stops"
+    assert m["attempts"] == m["apis_generated"] + len(rejected) < 60

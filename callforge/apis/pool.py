@@ -22,6 +22,7 @@ from omegaconf import OmegaConf
 from callforge.apis import self_evolution as ops_mod
 from callforge.apis.dedup import NearDuplicateIndex
 from callforge.apis.rules import Rules, Violation, check_api, codes
+from callforge.core.budget import BUDGET_STOPPED
 from callforge.core.seeds import rng_for
 from callforge.taxonomy.context_tree import Leaf
 
@@ -127,6 +128,8 @@ class Pool:
             self.attempts += n
             if progress is not None:
                 progress(n)
+            if any(v.code == BUDGET_STOPPED for w in results for v in w.violations):
+                break    # the model budget is spent: every further attempt would only be rejected the same way
 
     def _job(self, i: int, leaves: list[Leaf], groups) -> Job:
         rng = rng_for(self.seed, "apis", i)
