@@ -91,12 +91,15 @@ def trained(shared_bfcl, tmp_path_factory):
 
 
 def hf_scores(t) -> tuple[dict, list[dict]]:
-    from callforge.evaluate.inference import HFGenerator
+    """The peft model's gold-NLL report, scored once for the module (both tests read it, neither changes it)."""
+    if getattr(t, "hf", None) is None:
+        from callforge.evaluate.inference import HFGenerator
 
-    gens = {name: HFGenerator(t.res.model, t.loaded.tokenizer, t.fmt, max_new_tokens=1, batch_size=1, adapter=on)
-            for name, on in (("base", False), ("finetuned", True))}
-    scorers = gold_nll.scorers_for(gens, 1)          # as the evaluate stage builds them
-    return gold_nll.report(scorers, t.entries, t.fmt, t.loaded.tokenizer)
+        gens = {name: HFGenerator(t.res.model, t.loaded.tokenizer, t.fmt, max_new_tokens=1, batch_size=1, adapter=on)
+                for name, on in (("base", False), ("finetuned", True))}
+        scorers = gold_nll.scorers_for(gens, 1)          # as the evaluate stage builds them
+        t.hf = gold_nll.report(scorers, t.entries, t.fmt, t.loaded.tokenizer)
+    return t.hf
 
 
 @pytest.mark.slow
