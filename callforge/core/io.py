@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import orjson
+
 
 def _read_umask() -> int:
     mask = os.umask(0)
@@ -78,6 +80,15 @@ class Md5Writer:
 
     def hexdigest(self) -> str:
         return self.md5.hexdigest()
+
+
+def json_bytes(obj) -> bytes:
+    """Compact UTF-8 JSON bytes, key order as built: orjson, or stdlib json for what orjson refuses
+    (integers past 64 bits). Same text either way, so it also keys caches by content."""
+    try:
+        return orjson.dumps(obj)
+    except TypeError:      # orjson.JSONEncodeError is a TypeError
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def dumps(obj) -> str:

@@ -97,6 +97,12 @@ def count_lines(path: Path | str) -> int:
     return n + (last != b"\n")
 
 
+def _lines(path, start: int = 0, stop: int | None = None) -> Iterator[bytes]:
+    """Lines start..stop of a file, as bytes, read as they are consumed."""
+    with open(path, "rb") as f:
+        yield from itertools.islice(f, start, stop)
+
+
 def merge_hook(run: Callable) -> Callable | None:
     """The stage's `merge(cfg, ctx) -> stats`, defined beside `run` in its stage module: a stage runs in
     shards only when it has one (callforge/core/shards.py)."""
@@ -137,11 +143,16 @@ class StageContext:
         block (all lines when not sharded), or shard `index`'s when merging."""
         n = count_lines(path)
         block = (shard_block(n, index, self.shard_count) if index is not None else self.shard_range(n))
+        return block, _lines(path, block.start, block.stop)
 
-        def lines():
-            with open(path, "rb") as f:
-                yield from itertools.islice(f, block.start, block.stop)
-        return block, lines()
+    def numbered_lines(self, path) -> tuple[int, Iterator[bytes]]:
+        """(the 1-based number of the first line, this shard's lines), for a stage that needs no count: a
+        whole run streams the file without the count of its lines a shard's block needs (one more pass
+        over 7 GB at 1M samples)."""
+        if self.sharded:
+            block, lines = self.shard_lines(path)
+            return block.start + 1, lines
+        return 1, _lines(path)
 
     def out_path(self, path) -> Path:
         """Where an output goes: itself, or its shard file when sharded."""

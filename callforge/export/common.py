@@ -3,19 +3,15 @@ legal renaming of tool names, and the opt-in thinking trace."""
 from __future__ import annotations
 
 import hashlib
-import json
 from functools import wraps
 from typing import Callable
 
-import orjson
+from callforge.core import io
 
 
 def dumps(obj) -> str:
     """Compact UTF-8 JSON, key order as built (orjson; json for what orjson refuses, e.g. ints past 64 bits)."""
-    try:
-        return orjson.dumps(obj).decode()
-    except TypeError:
-        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return io.json_bytes(obj).decode()
 
 
 def first_decision(sample: dict) -> tuple[list[dict], list[dict] | None, str]:
@@ -36,21 +32,13 @@ def first_decision(sample: dict) -> tuple[list[dict], list[dict] | None, str]:
     return [], None, "other"
 
 
-def _tool_text(tool: dict) -> bytes:
-    """A tool's JSON text (orjson's bytes as they come: no decode and encode again to key a cache)."""
-    try:
-        return orjson.dumps(tool)
-    except TypeError:
-        return dumps(tool).encode()
-
-
 def per_tool(fn):
     """Memoise a conversion of one tool definition on its JSON text: pools repeat tools across samples."""
     cache: dict[bytes, object] = {}
 
     @wraps(fn)
     def wrapper(tool: dict):
-        key = _tool_text(tool)
+        key = io.json_bytes(tool)      # bytes as they come: no decode and encode again to key a cache
         hit = cache.get(key)
         if hit is None:
             hit = cache[key] = fn(tool)

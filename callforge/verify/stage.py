@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shutil
 from contextlib import contextmanager
-from typing import Iterator
 
 from omegaconf import OmegaConf
 
@@ -45,7 +44,7 @@ def judge_gateway(cfg, ctx, needed: bool):
 
 def run(cfg, ctx) -> dict:
     vc, offline, judged = _judging(cfg)
-    first_line, lines = _lines(ctx, ctx.path(IN))     # this shard's lines (all of them when whole)
+    first_line, lines = ctx.numbered_lines(ctx.path(IN))     # this shard's lines (all of them when whole)
     tally, seen = Tally(), set()
     verified, rejected = ctx.out_path(ctx.path(VERIFIED)), ctx.out_path(ctx.path(REJECTED))
     with judge_gateway(cfg, ctx, judged) as gateway, io.atomic_open(verified, "wb") as fv, \
@@ -58,19 +57,6 @@ def run(cfg, ctx) -> dict:
     if ctx.sharded:    # the merge adds the tallies and looks for ids that more than one block holds
         stats["shard"] = {"tally": tally.state(), "ids": sorted(seen)}
     return {**stats, "judge": _judge(cfg, judged)}
-
-
-def _lines(ctx, path) -> tuple[int, Iterator[bytes]]:
-    """(the number of the first line, this shard's lines). A whole run streams the file without the
-    count of its lines a shard's block needs (one more pass over 7 GB at 1M samples)."""
-    if ctx.sharded:
-        block, lines = ctx.shard_lines(path)
-        return block.start + 1, lines
-
-    def whole():
-        with open(path, "rb") as f:
-            yield from f
-    return 1, whole()
 
 
 def merge(cfg, ctx) -> dict:

@@ -13,6 +13,7 @@ import orjson
 
 from callforge.calling.executability import CompiledTool, ToolIndex
 from callforge.calling.tools import ToolError, normalise_tool
+from callforge.core import io
 from callforge.core.config_schema import VerifyConfig
 
 from .degenerate import SampleText
@@ -80,10 +81,7 @@ class Context:
         """(CompiledTool, or the raw tool when it does not compile; its field problem templates)."""
         if not isinstance(t, dict):
             return t, _field_problems(t, self.settings)   # ToolIndex reports it
-        try:
-            key = orjson.dumps(t)
-        except orjson.JSONEncodeError:     # what orjson cannot write (an integer past 64 bits): not cached
-            return self._entry(t)
+        key = io.json_bytes(t)
         entry = self._tools.get(key)
         if entry is None:
             if len(self._tools) >= self.MAX_TOOLS:
