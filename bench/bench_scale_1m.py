@@ -1,5 +1,5 @@
 """Scale, ten times larger: 1,000,000 offline samples through verify, split and export on this machine
-(targets: ≤ 6 min in all, ≤ 4 GB peak resident memory in any stage), with the disk they take.
+(targets: ≤ 6 min in all, ≤ 4 GB peak memory (PSS) in any stage), with the disk they take.
 
 The subsets have ToolACE's sizes (60,000 per difficulty level, 30,000 per diversity level), as a user
 building at this scale would set them; the full subset and the eval split grow with the data. The

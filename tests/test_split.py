@@ -218,6 +218,20 @@ def test_ngram_index_matches_containment_not_topic():
     assert idx.match("who wrote the play") is None
 
 
+def test_decontamination_in_worker_processes_drops_the_same_samples():
+    questions = {"q1": "Find the area of a triangle with base 10 and height 5 in square meters",
+                 "q2": "Book a table for two at an Italian restaurant tonight at eight"}
+    rng = random.Random(3)
+    train = [SampleMeta(i, i + 1, f"s{i}", "single", (), (), rng.choice(list(questions.values()) + [
+        f"Please find the weather in city number {i}", f"Convert {i} euros to dollars today"]))
+             for i in range(60)]
+    cfg = type("Decontam", (), {"ngram": 4, "min_overlap": 0.5})
+    alone = D.decontaminate(train, questions, cfg, workers=1)
+    forked = D.decontaminate(train, questions, cfg, workers=2, map_fn=ordered_map, chunk=7)   # 9 chunks, 2 processes
+    assert [m.id for m in forked[0]] == [m.id for m in alone[0]] and forked[1] == alone[1]
+    assert 0 < len(alone[1]) < len(train)
+
+
 def test_kmeans_separates_distinct_vocabularies():
     topics = [["flight", "airport", "boarding", "runway"], ["invoice", "payment", "ledger", "refund"],
               ["tumour", "biopsy", "oncology", "scan"]]

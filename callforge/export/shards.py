@@ -59,8 +59,7 @@ def eval_split(verified: Path, manifests: writer.Manifests, folder: Path) -> tup
 
 def _join_lines(sources: list[Path], target: Path, renumber: bool) -> str:
     """Concatenate JSON-lines files; renumber: each row's leading `{"id":N,` becomes its row number."""
-    with io.atomic_open(target, "wb") as f:
-        out = io.Md5Writer(f)
+    with io.md5_output(target) as out:
         row = 0
         for src in sources:
             with open(src, "rb") as lines:

@@ -91,6 +91,7 @@ def _finish(cfg, ctx, formats: list[str], manifests: writer.Manifests, summary: 
     return {
         "samples": len(manifests.member),
         "workers": len(writer.plan(formats, ex.workers)),
+        "part_cpu_s": parts.cpu_s,
         "records": {s: dict(sorted(c.items())) for s, c in parts.written.items()},
         "skipped": dict(sorted(parts.skipped.items())),
         "eval_bfcl": parts.eval_stats,

@@ -10,6 +10,7 @@ balances them by measured cost.
 from __future__ import annotations
 
 import itertools
+import time
 from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -126,6 +127,7 @@ class Part:
     eval_stats: dict = field(default_factory=dict)
     traces: thinking.TraceTally = field(default_factory=thinking.TraceTally)  # thinking-trace scores (first part)
     error: Exception | None = None                                    # why the part could not be written
+    cpu_s: list[float] = field(default_factory=list)                  # CPU seconds of each part (plan order)
 
     def state(self) -> dict:
         """The counts as JSON: a shard's part of the stage's stats (callforge/core/shards.py)."""
@@ -174,6 +176,7 @@ def merge(parts: list[Part]) -> Part:
     for p in parts:
         total.skipped.update(p.skipped)
         total.md5.update(p.md5)
+        total.cpu_s += p.cpu_s
         for s in TRAIN_SUBSETS:
             total.written[s].update(p.written[s])
     return total
@@ -185,10 +188,13 @@ def write_part(job: PartJob) -> Part:
     Bad input comes back as Part.error rather than raised (merge raises it): a raise would stop the
     stage's other parts halfway, their temporary files left behind, while a returned error lets each
     part clean up after itself."""
+    c0 = time.process_time()
     try:
-        return _write_part(job)
+        part = _write_part(job)
     except (ExportError, records.RecordError) as e:
         return Part(error=e)
+    part.cpu_s = [round(time.process_time() - c0, 2)]    # how well `plan` balanced the parts (runtime record)
+    return part
 
 
 def _write_part(job: PartJob) -> Part:
@@ -205,7 +211,7 @@ def _write_part(job: PartJob) -> Part:
     check = {f: records.validator(SCHEMA[f]) for f in jsonl} if validate else {}
     written = part.written
     with ExitStack() as stack:
-        files = {(s, f): io.Md5Writer(stack.enter_context(io.atomic_open(folders[s] / f"{f}.jsonl", "wb")))
+        files = {(s, f): stack.enter_context(io.md5_output(folders[s] / f"{f}.jsonl"))
                  for s in TRAIN_SUBSETS for f in jsonl}
         sinks = {s: hf.ParquetSink(folders[s] / "hf" / hf.DATA_FILE, hf_cfg["compression"])
                  for s in TRAIN_SUBSETS} if "hf" in formats else {}

@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 import sys
 from collections import Counter
+from itertools import chain
 from pathlib import Path
+from typing import Callable
 
 from callforge.core.errors import CallforgeError
+from callforge.core.parallel import ordered_map
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -83,19 +86,40 @@ class NgramIndex:
         return (qid, round(share, 4)) if share >= self.min_overlap else None
 
 
-def decontaminate(train: list, questions: dict[str, str], decontam) -> tuple[list, list[dict]]:
+def decontaminate(train: list, questions: dict[str, str], decontam, workers: int = 1,
+                  map_fn: Callable = ordered_map, chunk: int = 20_000) -> tuple[list, list[dict]]:
     """(kept, dropped): the training samples (metas with .id and .request) whose request overlaps no
     question, and a row {"id", "eval_id", "overlap"} for each one that does. `decontam` is the
-    split.decontam config (ngram, min_overlap)."""
-    index = NgramIndex(questions, decontam.ngram, decontam.min_overlap) if questions else None
+    split.decontam config (ngram, min_overlap). The requests are matched in chunks on `workers`
+    processes through `map_fn` (the stage's ordered parallel map); the result is the same for any count."""
+    if not questions:
+        return list(train), []
+    index = NgramIndex(questions, decontam.ngram, decontam.min_overlap)
+    chunks = [[m.request for m in train[i:i + chunk]] for i in range(0, len(train), chunk)]
+    hits = chain.from_iterable(map_fn(_match_chunk, chunks, min(workers, len(chunks)) or 1,
+                                      init=_use_index, initargs=(index,)))
     kept, dropped = [], []
-    for m in train:
-        hit = index.match(m.request) if index else None
-        if hit:
-            dropped.append({"id": m.id, "eval_id": hit[0], "overlap": hit[1]})
-        else:
-            kept.append(m)
+    try:
+        for m, hit in zip(train, hits):
+            if hit:
+                dropped.append({"id": m.id, "eval_id": hit[0], "overlap": hit[1]})
+            else:
+                kept.append(m)
+    finally:
+        _use_index(None)    # set in this process when it matched alone
     return kept, dropped
+
+
+_index: NgramIndex | None = None    # the process's index: a forked worker has it from the start (no copy sent)
+
+
+def _use_index(index: NgramIndex) -> None:
+    global _index
+    _index = index
+
+
+def _match_chunk(requests: list[str]) -> list:
+    return [_index.match(r) for r in requests]
 
 
 def bfcl_questions(source, categories=()) -> dict[str, str]:

@@ -39,7 +39,7 @@ def run(cfg, ctx) -> dict:
         questions, source = eval_questions(c.decontam)
         if c.decontam.against_holdout:
             questions.update({f"holdout:{m.id}": m.request for m in ev})
-        full, dropped = decontaminate(train, questions, c.decontam)
+        full, dropped = decontaminate(train, questions, c.decontam, c.workers, ctx.map)
 
         div, chosen = diversity(full, cmap, (dv.low, dv.medium, dv.high), dv.samples, seed)
         subsets = {"full": full, **difficulty(full, c.difficulty.samples), **div, "eval": ev}

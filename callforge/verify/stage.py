@@ -47,9 +47,8 @@ def run(cfg, ctx) -> dict:
     first_line, lines = ctx.numbered_lines(ctx.path(IN))     # this shard's lines (all of them when whole)
     tally, seen = Tally(), set()
     verified, rejected = ctx.out_path(ctx.path(VERIFIED)), ctx.out_path(ctx.path(REJECTED))
-    with judge_gateway(cfg, ctx, judged) as gateway, io.atomic_open(verified, "wb") as fv, \
-            io.atomic_open(rejected, "wb") as fr:
-        outs = io.Md5Writer(fv), io.Md5Writer(fr)
+    with judge_gateway(cfg, ctx, judged) as gateway, io.md5_output(verified) as fv, io.md5_output(rejected) as fr:
+        outs = fv, fr
         stats = _verify(vc, ctx, gateway, offline, lines, first_line, *outs, seen, tally)
     for path, out in zip((verified, rejected), outs):
         ctx.outputs[str(path)] = out.hexdigest()
@@ -75,8 +74,8 @@ def merge(cfg, ctx) -> dict:
     tally, redone = Tally(), Tally()
     shards = zip(parts, ctx.shard_files(ctx.path(VERIFIED)), ctx.shard_files(ctx.path(REJECTED)))
     with judge_gateway(cfg, ctx, judged and bool(again)) as gateway, \
-            io.atomic_open(ctx.path(VERIFIED), "wb") as fv, io.atomic_open(ctx.path(REJECTED), "wb") as fr:
-        fv, fr = outs = io.Md5Writer(fv), io.Md5Writer(fr)
+            io.md5_output(ctx.path(VERIFIED)) as fv, io.md5_output(ctx.path(REJECTED)) as fr:
+        outs = fv, fr
         for k, (part, verified, rejected) in enumerate(shards):
             if k in again:
                 block, lines = ctx.shard_lines(ctx.path(IN), k)
