@@ -69,6 +69,7 @@ def run() -> dict:
         work = Path(tmp)
         _params(work, sc)
         shutil.copy(ROOT / "dvc.yaml", work / "dvc.yaml")    # `callforge shards` reads the stage's outs from it
+        shutil.copytree(ROOT / "stages", work / "stages")     # and runs the project's stages/<stage>.py
         (work / "data").mkdir()
         for f in INPUTS:
             _prefix(inputs / f, work / "data" / f, None)
@@ -85,7 +86,7 @@ def run() -> dict:
                 sharded[name] = _shards(name, work, head.address) if name in SHARDED else _stage(name, work)
         got = _digests(work)
     differ = sorted(k for k in expected.keys() | got.keys() if expected.get(k) != got.get(k))
-    return {"samples": sc.samples, "shards": SHARDS, "engine": "ray (local head on 127.0.0.1)",
+    return {"samples_requested": sc.samples, "shards": SHARDS, "engine": "ray (local head on 127.0.0.1)",
             "sharded_stages": list(SHARDED), "whole": whole, "sharded": sharded,
             "whole_total_s": round(sum(s["wall_s"] for s in whole.values()), 2),
             "sharded_total_s": round(sum(s["wall_s"] for s in sharded.values()), 2),
