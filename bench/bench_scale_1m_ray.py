@@ -10,8 +10,6 @@ whose shard files and merged outputs exist together for a while (about 2x the ex
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -26,6 +24,8 @@ from bench_scale import INPUTS, ROOT, TIMED, _disk_mib, _inputs, _params, _prefi
 from bench_scale_1m import SCALE_1M  # noqa: E402
 from ray_head import LOCAL_ONLY, ray_head  # noqa: E402
 
+from callforge.core.io import md5_file  # noqa: E402
+
 SHARDED = ("verify", "export")
 SHARDS = 2
 
@@ -37,11 +37,7 @@ def _digests(work: Path) -> dict[str, str]:
         for p in sorted((work / top).rglob("*")):
             rel = str(p.relative_to(work))
             if p.is_file() and p.name not in INPUTS and not rel.startswith("data/runtime/"):
-                h = hashlib.md5()
-                with open(p, "rb") as f:
-                    for block in iter(lambda: f.read(1 << 22), b""):
-                        h.update(block)
-                out[rel] = h.hexdigest()
+                out[rel] = md5_file(p)
     return out
 
 
