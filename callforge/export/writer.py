@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import Iterable
 
 import orjson
-import pyarrow as pa
-import pyarrow.json as paj
 
 from callforge.calling.calls import PrintError
 from callforge.core import io, records
@@ -32,12 +30,11 @@ JSONL = {"sharegpt": sharegpt.record, "openai": openai_ft.record, "xlam": xlam.r
 SCHEMA = {"sharegpt": "sharegpt", "openai": "openai_ft", "xlam": "xlam", "chat": "chat"}
 THINKING = ("sharegpt", "openai", "chat")    # formats that carry thinking traces when export.thinking asks (and hf)
 FORMATS = (*JSONL, "hf")
-READ = paj.ReadOptions(use_threads=False, block_size=1 << 26)
-# Seconds per 100k samples on a 2-core machine, measured by running write_part one format at a time on
-# the scale bench's inputs (chat: estimated from its conversion time measured beside openai's): PASS_S is
-# every part's own pass over the input, EVAL_S the eval split the first part writes.
-COST = {"sharegpt": 9.0, "openai": 7.5, "xlam": 5.0, "chat": 7.0, "hf": 11.0}
-PASS_S, EVAL_S = 4.0, 3.0
+# CPU seconds per 100k samples on a 2-core machine, measured by running write_part one format at a time
+# on the scale bench's inputs (the mean of four rounds): PASS_S is every part's own pass over the input,
+# EVAL_S the eval split the first part writes.
+COST = {"sharegpt": 8.2, "openai": 4.5, "xlam": 3.3, "chat": 3.5, "hf": 6.6}
+PASS_S, EVAL_S = 2.7, 1.2
 
 
 def plan(formats: list[str], workers: int) -> list[list[str]]:
@@ -216,17 +213,17 @@ def _write_part(job: PartJob) -> Part:
         sinks = {s: hf.ParquetSink(folders[s] / "hf" / hf.DATA_FILE, hf_cfg["compression"])
                  for s in TRAIN_SUBSETS} if "hf" in formats else {}
         stack.callback(lambda: [k.abort() for k in sinks.values() if k.writer.is_open])
-        batch, masks = [], []
+        batch, masks = hf.Rows(traces), []
 
         def flush():
-            if batch:   # pyarrow's JSON reader builds the nested columns ~2x faster than from_pylist
-                table = paj.read_json(pa.BufferReader(b"".join(batch)), read_options=READ,
-                                      parse_options=paj.ParseOptions(explicit_schema=hf.SCHEMA))
+            nonlocal batch
+            if masks:
+                table = batch.table()
                 for bit, s in enumerate(TRAIN_SUBSETS):
                     idx = [i for i, m in enumerate(masks) if m >> bit & 1]
                     if idx:
                         sinks[s].write(table.take(idx))
-                batch.clear()
+                batch = hf.Rows(traces)
                 masks.clear()
 
         wanted = {ln: i for ln, i in ids.items() if ln in member or (evals and ln in eval_lines)}
@@ -265,10 +262,9 @@ def _write_part(job: PartJob) -> Part:
                     files[(s, f)].write(b'{"id":%d,' % written[s][f] + line[1:] if f == "xlam" else line)
                     written[s][f] += 1
             if sinks:
-                batch.append(orjson.dumps(hf.row(sample, loss[ln], traces, trace.score if trace else None),
-                                          option=orjson.OPT_APPEND_NEWLINE))
+                batch.add(sample, loss[ln], trace.score if trace else None)
                 masks.append(mask)
-                if len(batch) >= hf_cfg["row_group_size"]:
+                if len(masks) >= hf_cfg["row_group_size"]:
                     flush()
         flush()
         missing = len(wanted.keys() - found)

@@ -45,9 +45,13 @@ def cluster_map(tools: dict[str, dict], diversity, seed: int) -> tuple[dict[str,
 def attach_clusters(metas: list[SampleMeta], clusters: dict[str, str], tools: dict[str, dict]) -> None:
     """Set each meta's clusters (of the tools it offers) and context-tree domains."""
     intern = sys.intern
+    # per tool once, not per offer: a million samples offer a few tools each from a pool of thousands
+    cluster_of = {t: intern(c) for t, c in clusters.items()}
+    domain_of = {t: intern(tree_key(d, "domain")) for t, d in tools.items()}
+    unassigned = intern(UNASSIGNED)
     for m in metas:
-        m.clusters = tuple(sorted({intern(clusters.get(t, UNASSIGNED)) for t in m.tools}))
-        m.domains = tuple(sorted({intern(tree_key(tools[t], "domain")) for t in m.tools if t in tools}))
+        m.clusters = tuple(sorted({cluster_of.get(t, unassigned) for t in m.tools}))
+        m.domains = tuple(sorted({domain_of[t] for t in m.tools if t in domain_of}))
 
 
 def tfidf(docs: list[set[str]], vocab_size: int) -> tuple[np.ndarray, list[str]]:

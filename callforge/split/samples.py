@@ -67,12 +67,13 @@ def read_pool(path) -> dict[str, dict]:
 def read_samples(path, rejects: Rejects, *, skip_tools=frozenset(), workers: int = 1, map_fn: Callable
                  ) -> tuple[list[SampleMeta], dict[str, dict]]:
     """Metas of the valid samples (first of each id) and every tool they offer, by name (bar those in
-    `skip_tools`, e.g. the pool's, which win anyway). The file is read in up to `workers` byte ranges
-    at once (parsing is most of split's time) through `map_fn`, an ordered parallel map
+    `skip_tools`, e.g. the pool's, which win anyway). The file is read in byte ranges, `workers` at
+    a time (parsing is most of split's time) through `map_fn`, an ordered parallel map
     (`map_fn(fn, items, workers)`, the stage's ctx.map); the result is the same for any count."""
     skip = frozenset(skip_tools)
-    ranges = _line_ranges(path, workers)
-    parts = list(map_fn(_read_range, [(path, a, b, skip) for a, b in ranges], len(ranges)))
+    # a few ranges per worker, so this process merges the first ranges while the workers read the rest
+    ranges = _line_ranges(path, workers * 4 if workers > 1 else 1)
+    parts = map_fn(_read_range, [(path, a, b, skip) for a, b in ranges], min(workers, len(ranges)))
     metas: list[SampleMeta] = []
     tools: dict[str, dict] = {}
     seen: set[str] = set()
