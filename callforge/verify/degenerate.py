@@ -15,7 +15,7 @@ import functools
 import operator
 import re
 from collections import Counter
-from itertools import chain, compress
+from itertools import chain
 from string import punctuation
 
 _FENCED = re.compile(r"```.*?(?:```|\Z)", re.S)
@@ -53,7 +53,8 @@ class SampleText:
 
     def __init__(self, texts: list[str]):
         self.texts = [prose(t) for t in texts]
-        self.tokens_of = [t.lower().split() for t in self.texts]
+        self.lowered = [t.lower() for t in self.texts]
+        self.tokens_of = [t.split() for t in self.lowered]
         self.tokens = list(chain.from_iterable(self.tokens_of))
         self._long: tuple[int, list[str]] = (0, self.tokens)   # (n, the tokens of n characters or more)
 
@@ -63,7 +64,7 @@ class SampleText:
         floor, tokens = self._long
         if n < floor:
             tokens = self.tokens
-        long = list(compress(tokens, map(n.__le__, map(len, tokens))))
+        long = [t for t in tokens if len(t) >= n]
         if n >= floor:
             self._long = (n, long)
         return " ".join(long)
@@ -83,8 +84,8 @@ def repetition(st: SampleText, sentences: list[bool], s) -> list[tuple[int, str,
     word_runs = st.adjacent_repeat()
     for k, (text, tokens) in enumerate(zip(st.texts, st.tokens_of)):
         found = (("dialog.repeated_ngrams", repeated_ngrams(tokens, s.ngram, s.min_words, s.max_ngram_repeat_share)),
-                 ("dialog.repeated_sentence",
-                  sentences[k] and repeated_sentence(text, s.min_sentence_words, s.max_sentence_repeats)),
+                 ("dialog.repeated_sentence", sentences[k] and repeated_sentence(
+                     text, s.min_sentence_words, s.max_sentence_repeats, st.lowered[k])),
                  ("dialog.token_run", (word_runs and word_run(tokens, s.max_word_run))
                   or (letter_runs and letter_run(text, s.max_letter_run))))
         out += [(k, code, why) for code, why in found if why]
@@ -108,14 +109,17 @@ def repeated_ngrams(tokens: list[str], n: int, min_words: int, max_share: float)
     return None
 
 
-def repeated_sentence(text: str, min_words: int, max_repeats: int) -> str | None:
-    """One sentence or line (of min_words words or more) written more than max_repeats times."""
+def repeated_sentence(text: str, min_words: int, max_repeats: int, lowered: str | None = None) -> str | None:
+    """One sentence or line (of min_words words or more) written more than max_repeats times.
+    `lowered`: text.lower(), when the caller has it already."""
     if _max_tokens(text) < min_words * (max_repeats + 1):
         return None
-    t = text.lower()
+    t = text.lower() if lowered is None else lowered
     for end in _SENTENCE_ENDS:   # plain replaces: a regex split costs several times more
         if end in t:
             t = t.replace(end, ". ")
+    if t.count(". ") < max_repeats:
+        return None            # at most max_repeats sentences: none can be there max_repeats + 1 times
     units = [u.strip(" .") for u in t.split(". ")]
     if len(units) - len(set(units)) < max_repeats:
         return None            # no sentence is there max_repeats + 1 times
