@@ -16,6 +16,7 @@ With export.thinking, an assistant turn whose message has a thinking trace carri
 """
 from __future__ import annotations
 
+import functools
 import keyword
 import re
 
@@ -33,6 +34,7 @@ _PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")   # ASCII only: Python folds other
 _BAD_CHAR = re.compile(r"[^A-Za-z0-9_]")
 
 
+@functools.lru_cache(maxsize=1 << 16)    # pools repeat their names across samples
 def _python_name(name: str) -> bool:
     return all(_PART.fullmatch(p) and not keyword.iskeyword(p) for p in name.split("."))
 
