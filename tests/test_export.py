@@ -157,6 +157,28 @@ def test_hf_card_and_nested_columns(exported):
         assert table.num_rows == summary["subsets"][s]["samples"]
 
 
+def test_hf_rows_hold_each_sample_as_given(exported):
+    """The parquet columns are built one by one (callforge/export/hf.py Rows): every row must still
+    hold its sample's values, nulls where the sample has none."""
+    project, order = exported
+    for s in TRAIN_SUBSETS:
+        rows = pq.read_table(project / "data" / "export" / s / "hf" / "data" / "train-00000-of-00001.parquet").to_pylist()
+        assert [r["id"] for r in rows] == [x["id"] for x in order[s]]
+        for row, sample in zip(rows, order[s]):
+            assert (row["data_type"], row["domain"], row["apis_used"]) == \
+                (sample["data_type"], sample.get("domain"), sample["apis_used"])
+            assert row["provenance"] == {k: sample["provenance"].get(k) for k in row["provenance"]}
+            assert [(t["name"], t["description"], json.loads(t["parameters"]), t["path"]) for t in row["tools"]] == \
+                [(t["name"], t.get("description"), t["parameters"], t.get("path")) for t in sample["tools"]]
+            for got, m in zip(row["messages"], sample["messages"], strict=True):
+                assert (got["role"], got["content"], got["tool_call_id"], got["name"], got["thinking"]) == \
+                    (m["role"], m.get("content"), m.get("tool_call_id"), m.get("name"), None)
+                calls = m.get("tool_calls")
+                assert (got["tool_calls"] is None) == (not calls)
+                assert [(c["id"], c["name"], json.loads(c["arguments"])) for c in got["tool_calls"] or ()] == \
+                    [(c["id"], c["name"], c["arguments"]) for c in calls or ()]
+
+
 def test_eval_split_reads_as_bfcl(exported):
     project, _ = exported
     summary = json.loads((project / "data" / "split" / "summary.json").read_text())

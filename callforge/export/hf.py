@@ -51,9 +51,6 @@ class Rows:
         self.tool_offsets, self.msg_offsets, self.call_offsets = [0], [0], [0]
         self.call_valid: list[bool] = []    # a message's tool_calls is null when it calls nothing
 
-    def __len__(self) -> int:
-        return len(self.cols["id"])
-
     def add(self, sample: dict, complexity: float | None, thinking_score: float | None = None) -> None:
         c = self.cols
         c["id"].append(sample["id"])
@@ -115,8 +112,10 @@ _PROV = tuple(PROVENANCE.names)
 
 
 def _struct(kind: pa.StructType, children: dict) -> pa.StructArray:
+    """A struct array of `kind` from its children: built arrays, or Python lists to convert."""
     fields = [kind.field(i) for i in range(kind.num_fields)]
-    arrays = [v if isinstance(v, pa.Array) else pa.array(v, f.type) for f, v in ((f, children[f.name]) for f in fields)]
+    arrays = [children[f.name] for f in fields]
+    arrays = [a if isinstance(a, pa.Array) else pa.array(a, f.type) for a, f in zip(arrays, fields)]
     return pa.StructArray.from_arrays(arrays, fields=fields)
 
 
