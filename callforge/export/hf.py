@@ -42,14 +42,15 @@ class Rows:
 
     def __init__(self, thinking: bool = False):
         self.thinking = thinking
+        # one list per string or number leaf, named as in SCHEMA; nested lists are built from offsets
         self.cols = {k: [] for k in ("id", "data_type", "domain", "complexity", "thinking_score", *_PROV)}
-        self.tools = {k: [] for k in ("name", "description", "parameters", "returns", "domain")}
-        self.msgs = {k: [] for k in ("role", "content", "thinking", "tool_call_id", "name")}
-        self.calls = {k: [] for k in ("id", "name", "arguments")}
+        self.tools = {f.name: [] for f in TOOL if f.name != "path"}
+        self.msgs = {f.name: [] for f in MESSAGE if f.name != "tool_calls"}
+        self.calls = {f.name: [] for f in CALL}
         self.paths: list = []           # each tool's path (a list, or None)
         self.apis: list = []            # each row's apis_used
         self.tool_offsets, self.msg_offsets, self.call_offsets = [0], [0], [0]
-        self.call_valid: list[bool] = []    # a message's tool_calls is null when it calls nothing
+        self.no_calls: list[bool] = []  # a message's tool_calls is null when it calls nothing
 
     def add(self, sample: dict, complexity: float | None, thinking_score: float | None = None) -> None:
         c = self.cols
@@ -79,7 +80,7 @@ class Rows:
             m["tool_call_id"].append(msg.get("tool_call_id"))
             m["name"].append(msg.get("name"))
             cs = msg.get("tool_calls")
-            self.call_valid.append(bool(cs))
+            self.no_calls.append(not cs)
             for call in cs or ():
                 calls["id"].append(call["id"])
                 calls["name"].append(call["name"])
@@ -92,7 +93,7 @@ class Rows:
         c = self.cols
         calls = _struct(CALL, self.calls)
         tool_calls = pa.ListArray.from_arrays(pa.array(self.call_offsets, pa.int32()), calls, type=pa.list_(CALL),
-                                              mask=pa.array([not v for v in self.call_valid], pa.bool_()))
+                                              mask=pa.array(self.no_calls, pa.bool_()))
         messages = _struct(MESSAGE, {**self.msgs, "tool_calls": tool_calls})
         paths = pa.array(self.paths, pa.list_(pa.string()))
         tools = _struct(TOOL, {**self.tools, "path": paths})
